@@ -1,0 +1,40 @@
+# Gridwatch. `make run` starts everything; `make test` installs what tests need and runs them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements.stamp
+DEV    := $(VENV)/.requirements-dev.stamp
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(DEV): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(STAMP)  ## the app with a demo city and live simulated feeds
+	$(PY) app.py run
+
+test: $(DEV)  ## install what the tests need, then run the whole suite
+	bash scripts/ensure-test-deps.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV)  ## ruff, mypy --strict, import-linter
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: $(DEV)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(DEV)  ## print throughput figures beside the raw Redis ceiling measured in the same run
+	$(PY) -m benchmarks.worker_throughput
+
+clean:
+	rm -rf $(VENV) var tests/artifacts

@@ -1,0 +1,1 @@
+"""REST endpoints served by the Flask server beside Dash."""

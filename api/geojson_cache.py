@@ -1,0 +1,50 @@
+"""Serialised GeoJSON of each level of detail, built once per process on first request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+
+from geo.hierarchy import Hierarchy, Level
+from geo.lod import level_feature_collection
+
+__all__ = ["GeoJsonCache", "LEVEL_NAMES"]
+
+LEVEL_NAMES: dict[str, Level] = {
+    "district": Level.DISTRICT,
+    "street": Level.STREET,
+    "community": Level.COMMUNITY,
+    "grid": Level.GRID,
+}
+
+
+class GeoJsonCache:
+    """Bytes and ETags of level feature collections, so geometry is simplified only once."""
+
+    def __init__(self, hierarchy: Hierarchy) -> None:
+        self._h = hierarchy
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[Level, str | None], tuple[bytes, str]] = {}
+
+    def get(self, level: Level, within: str | None = None) -> tuple[bytes, str]:
+        """Return (body, etag) for all units of a level, or those under one unit."""
+        key = (level, within)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit:
+            return hit
+        if within is None:
+            units = self._h.at_level(level)
+        else:
+            wanted = set(self._h.grids_under(within)) if level is Level.GRID else None
+            units = tuple(
+                u
+                for u in self._h.at_level(level)
+                if (wanted is not None and u.code in wanted) or (wanted is None and u.code.startswith(within))
+            )
+        body = json.dumps(level_feature_collection(units), separators=(",", ":"), ensure_ascii=False).encode()
+        entry = (body, hashlib.sha256(body).hexdigest()[:32])
+        with self._lock:
+            self._cache[key] = entry
+        return entry

@@ -1,0 +1,130 @@
+"""Gridwatch: the app factory and the command-line entry point.
+
+``create_app(settings)`` builds the Flask server and binds Dash and Flask-SocketIO to it;
+``python app.py --help`` lists the commands (serve is the default).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dash import Dash
+from flask import Flask
+from flask_socketio import SocketIO
+
+import api.routes
+from callbacks import connection, kpi_strip, live_map
+from geo.hierarchy import Hierarchy
+from layouts.command_center import command_center
+from runtime.bootstrap import open_database
+from runtime.context import AppContext
+from settings import Settings, SettingsError
+from storage.repositories import GeoRepository
+from streams.connection import connect
+from streams.keys import RedisKeys
+from streams.push import PushBridge
+
+__all__ = ["Gridwatch", "create_app", "main"]
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+log = logging.getLogger("gridwatch")
+
+
+@dataclass
+class Gridwatch:
+    """One web process: the Dash app, its Flask server, Socket.IO and the push bridge."""
+
+    dash: Dash
+    server: Flask
+    socketio: SocketIO
+    ctx: AppContext
+    bridge: PushBridge
+    _bridge_thread: Any = field(default=None, init=False)
+
+    def start_background(self) -> None:
+        """Start the Redis -> Socket.IO bridge (once)."""
+        if self._bridge_thread is None:
+            self._bridge_thread = self.socketio.start_background_task(self.bridge.run)
+
+    def serve(self) -> None:
+        """Serve until interrupted."""
+        self.start_background()
+        s = self.ctx.settings
+        print(f"Gridwatch is running: http://{s.host}:{s.port}/", flush=True)
+        self.socketio.run(
+            self.server, host=s.host, port=s.port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
+        )
+
+    def close(self) -> None:
+        """Stop background work and release clients."""
+        self.bridge.stop()
+        if self._bridge_thread is not None:
+            self._bridge_thread.join(timeout=5)
+        self.ctx.redis.close()
+        self.ctx.engine.dispose()
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(settings: Settings) -> Gridwatch:
+    """Build one web process from settings; the city must already be in the database."""
+    if not settings.redis_url:
+        raise SettingsError("create_app needs settings.redis_url; `python app.py serve` starts an embedded Redis")
+    engine = open_database(settings)
+    units = GeoRepository(engine).load_units()
+    if not units:
+        raise RuntimeError("the database holds no city yet: run `python app.py init` first")
+    hierarchy = Hierarchy(units)
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        hierarchy=hierarchy,
+        redis=connect(settings.redis_url),
+        keys=RedisKeys(settings.ingest_stream, settings.dead_letter_stream),
+    )
+    server = Flask("gridwatch")
+    server.config["SECRET_KEY"] = _secret_key(settings)
+    app = Dash(
+        "gridwatch",
+        server=server,
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title="Gridwatch",
+        update_title=None,
+    )
+    city = hierarchy.city
+    app.layout = command_center(
+        settings.language, city.name, hierarchy.bounds(city.code), settings.window_minutes, settings.tile_url
+    )
+    api.routes.register(server, ctx)
+    for panel in (live_map, kpi_strip, connection):
+        panel.register(app, ctx)
+    socketio = SocketIO(server, async_mode="threading")
+    bridge = PushBridge(ctx.redis, ctx.keys, lambda event, data: socketio.emit(event, data))
+    return Gridwatch(app, server, socketio, ctx, bridge)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line."""
+    from runtime.commands import run_cli
+
+    return run_cli(argv, create_app)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per panel, each with register(app, ctx); thin adapters over the domain."""

@@ -1,0 +1,152 @@
+"""The event envelope devices send, and its validation.
+
+Validation is strict and positive: anything not described here is refused with a
+machine-readable reason, so the worker can dead-letter it instead of guessing.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from domain.devices import DeviceType
+
+__all__ = [
+    "Alarm",
+    "Event",
+    "EventType",
+    "GatePass",
+    "Heartbeat",
+    "InvalidEvent",
+    "RejectReason",
+    "SensorReading",
+    "parse_event",
+]
+
+
+class EventType(enum.StrEnum):
+    """What an event reports; selects the payload schema."""
+
+    HEARTBEAT = "heartbeat"
+    GATE_PASS = "gate_pass"
+    SENSOR_READING = "sensor_reading"
+    ALARM = "alarm"
+
+
+class RejectReason(enum.StrEnum):
+    """Closed set of reasons an event is dead-lettered."""
+
+    NOT_JSON = "not_json"
+    SCHEMA = "schema"
+    UNPLACEABLE = "unplaceable"
+    PROCESSING_ERROR = "processing_error"
+
+
+class InvalidEvent(ValueError):
+    """An event was refused; carries the reason code and a human-readable detail."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_max_length=256)
+
+
+class Heartbeat(BaseModel):
+    """A device says it is alive."""
+
+    model_config = _STRICT
+    kind: Literal["heartbeat"] = "heartbeat"
+    battery: float | None = Field(default=None, ge=0, le=100)
+    signal: float | None = Field(default=None, ge=-150, le=0)
+
+
+class GatePass(BaseModel):
+    """A person passed an access-control gate."""
+
+    model_config = _STRICT
+    kind: Literal["gate_pass"] = "gate_pass"
+    direction: Literal["in", "out"]
+    person: Literal["resident", "visitor", "unknown"]
+    health_code: Literal["green", "yellow", "red", "none"] = "none"
+    visitor_registration: str | None = Field(default=None, max_length=64)
+
+
+class SensorReading(BaseModel):
+    """A measured value (smoke density, temperature, gas, meters)."""
+
+    model_config = _STRICT
+    kind: Literal["sensor_reading"] = "sensor_reading"
+    value: float
+    unit: str = Field(max_length=16)
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("value must be finite")
+        return v
+
+
+class Alarm(BaseModel):
+    """An alarm raised by a device (smoke, gas, one-button)."""
+
+    model_config = _STRICT
+    kind: Literal["alarm"] = "alarm"
+    alarm: Literal["smoke", "gas", "button", "intrusion", "temperature"]
+
+
+Payload = Annotated[Heartbeat | GatePass | SensorReading | Alarm, Field(discriminator="kind")]
+
+
+class Event(BaseModel):
+    """The envelope: who reported what, when and where; event_id is the idempotency key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event_id: uuid.UUID
+    device_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    device_type: DeviceType
+    ts: datetime
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    payload: Payload
+
+    @property
+    def type(self) -> EventType:
+        """The event type, taken from the payload's discriminator."""
+        return EventType(self.payload.kind)
+
+    @field_validator("ts")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("ts must carry a timezone (ISO 8601 with offset or Z)")
+        return v.astimezone(UTC)
+
+    def to_json(self) -> str:
+        """Serialise to the wire format."""
+        return self.model_dump_json()
+
+
+def parse_event(raw: str | bytes) -> Event:
+    """Validate one wire event; raise InvalidEvent with a reason code on any defect."""
+    try:
+        data: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(RejectReason.NOT_JSON, str(exc)[:200]) from exc
+    if not isinstance(data, dict):
+        raise InvalidEvent(RejectReason.SCHEMA, "event must be a JSON object")
+    try:
+        return Event.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InvalidEvent(RejectReason.SCHEMA, f"{where}: {first.get('msg', 'invalid')}") from exc

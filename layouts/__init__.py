@@ -1,0 +1,1 @@
+"""Component trees only: no callbacks, no I/O."""

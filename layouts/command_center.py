@@ -1,0 +1,68 @@
+"""The command-center page: header, KPI strip, map in the middle, alerts on the side."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+from dash_socketio import DashSocketIO
+
+from domain.catalog import t
+from layouts import ids
+from layouts.alerts import alert_list
+from layouts.kpis import kpi_strip
+from layouts.legend import map_legend
+from layouts.map import city_map
+
+__all__ = ["command_center"]
+
+
+def command_center(
+    lang: str,
+    city_name: str,
+    bounds: tuple[float, float, float, float],
+    window_minutes: int,
+    tile_url: str | None = None,
+) -> html.Div:
+    """Build the whole page."""
+    header = html.Header(
+        [
+            html.H1([t("app.title", lang), html.Span(f" · {city_name}", className="gw-city")]),
+            html.Nav(
+                [html.Button(t("map.breadcrumb.city", lang), id=ids.BREADCRUMB_CITY, className="gw-crumb")],
+                id=ids.BREADCRUMB,
+                className="gw-breadcrumb",
+            ),
+            html.Div(t("status.connecting", lang), id=ids.STATUS, className="gw-status gw-status-stale"),
+        ],
+        className="gw-header",
+    )
+    body = html.Main(
+        [
+            kpi_strip(lang),
+            html.Section(
+                [
+                    city_map(bounds, tile_url),
+                    map_legend(lang, window_minutes),
+                    html.Div(t("map.hint", lang), className="gw-map-hint"),
+                ],
+                className="gw-map-panel",
+            ),
+            alert_list(lang),
+        ],
+        className="gw-body",
+    )
+    return html.Div(
+        [
+            dcc.Location(id=ids.LOCATION, refresh=False),
+            dcc.Store(id=ids.SELECTION),
+            dcc.Store(id=ids.LEVELS_SINK),
+            # Status texts travel as data so the browser code carries no user-facing strings.
+            dcc.Store(id=ids.STATUS_TEXT_LIVE, data=t("status.live", lang)),
+            dcc.Store(id=ids.STATUS_TEXT_STALE, data=t("status.stale", lang, since="{since}")),
+            DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis"]),
+            header,
+            body,
+        ],
+        id=ids.ROOT,
+        className="gw-root gw-dark",
+        lang="zh-CN" if lang != "en" else "en",
+    )

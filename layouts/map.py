@@ -1,0 +1,52 @@
+"""The city map: district outlines, streets coloured at city zoom, a district's grids on drill-down.
+
+Geometry is fetched by URL (cacheable, never inside the layout or an update); colours are
+applied in the browser by assets/gw_map.js, which keeps one Leaflet layer per unit code.
+"""
+
+from __future__ import annotations
+
+import dash_leaflet as dl
+
+from layouts import ids
+
+__all__ = ["city_map", "geojson_url"]
+
+_STYLE_FILL = {"variable": "gw.map.fillStyle"}
+_STYLE_OUTLINE = {"variable": "gw.map.outlineStyle"}
+_REGISTER = {"variable": "gw.map.register"}
+
+
+def geojson_url(level: str, district: str | None = None) -> str:
+    """Return the URL the map fetches a level's (or one district's grids') GeoJSON from."""
+    return f"/api/v1/geo/{level}/{district}.geojson" if district else f"/api/v1/geo/{level}.geojson"
+
+
+def city_map(bounds: tuple[float, float, float, float], tile_url: str | None = None) -> dl.MapContainer:
+    """Build the map container for a city with the given lon/lat bounds."""
+    minx, miny, maxx, maxy = bounds
+    layers: list[object] = []
+    if tile_url:
+        layers.append(dl.TileLayer(url=tile_url, attribution=""))
+    layers += [
+        dl.GeoJSON(id=ids.LAYER_STREET, url=geojson_url("street"), style=_STYLE_FILL, onEachFeature=_REGISTER),
+        dl.GeoJSON(id=ids.LAYER_GRID, data=None, style=_STYLE_FILL, onEachFeature=_REGISTER),
+        dl.GeoJSON(
+            id=ids.LAYER_DISTRICT,
+            url=geojson_url("district"),
+            style=_STYLE_OUTLINE,
+            onEachFeature=_REGISTER,
+            interactive=False,
+        ),
+    ]
+    return dl.MapContainer(
+        layers,
+        id=ids.MAP,
+        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom=9,
+        zoomSnap=0.25,
+        preferCanvas=True,
+        attributionControl=False,
+        viewport={"bounds": [[miny, minx], [maxy, maxx]], "transition": "fitBounds", "options": {"animate": False}},
+        className="gw-map",
+    )

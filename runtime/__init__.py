@@ -1,0 +1,1 @@
+"""Process wiring: embedded services, start-up of the data, and the all-in-one runner."""

@@ -1,0 +1,99 @@
+"""Make the data a process needs exist: schema, the demo city, its devices."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy import Engine
+
+from domain.devices import Device, DeviceType
+from geo.demo_city import DemoCitySpec, generate_demo_city
+from geo.hierarchy import Hierarchy, Level
+from geo.sampling import random_points_in
+from settings import Settings
+from storage.database import make_engine
+from storage.migrate import upgrade_to_head
+from storage.repositories import DeviceRepository, GeoRepository, MetaRepository
+
+__all__ = ["demo_spec", "ensure_demo_city", "open_database"]
+
+log = logging.getLogger(__name__)
+
+GEO_SOURCE_KEY = "geo_source"
+
+# Device mix of a typical grid: gates and smoke detectors everywhere, the rest thinner.
+_DEVICE_MIX: tuple[tuple[DeviceType, float], ...] = (
+    (DeviceType.GATE, 0.30),
+    (DeviceType.SMOKE, 0.20),
+    (DeviceType.TEMPERATURE, 0.10),
+    (DeviceType.FACE_CAMERA, 0.08),
+    (DeviceType.VEHICLE_CAMERA, 0.06),
+    (DeviceType.GAS, 0.06),
+    (DeviceType.WATER_METER, 0.05),
+    (DeviceType.POWER_METER, 0.05),
+    (DeviceType.INFRARED, 0.05),
+    (DeviceType.ALARM_BUTTON, 0.05),
+)
+
+
+def open_database(settings: Settings) -> Engine:
+    """Create the data dir and engine, and migrate the schema to the newest revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    return engine
+
+
+def demo_spec(settings: Settings) -> DemoCitySpec:
+    """The demo city the settings ask for."""
+    return DemoCitySpec(
+        seed=settings.demo_seed,
+        districts=settings.demo_districts,
+        streets=settings.demo_streets,
+        communities=settings.demo_communities,
+        grids=settings.demo_grids,
+    )
+
+
+def ensure_demo_city(
+    engine: Engine, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> Hierarchy:
+    """Load the city; generate the demo city (and its devices) once if there is none yet.
+
+    A city that was imported is never replaced; a demo city generated from other settings is.
+    """
+    meta = MetaRepository(engine)
+    geo = GeoRepository(engine)
+    spec = demo_spec(settings)
+    wanted = "demo:" + json.dumps(
+        {"seed": spec.seed, "grids": spec.grids, "communities": spec.communities,
+         "streets": spec.streets, "districts": spec.districts, "devices_per_grid": settings.devices_per_grid},
+        sort_keys=True,
+    )
+    source = meta.get(GEO_SOURCE_KEY)
+    if geo.count() == 0 or (source is not None and source.startswith("demo:") and source != wanted):
+        log.info("generating the demo city (%d grids)", spec.grids)
+        units = generate_demo_city(spec, progress=progress)
+        geo.replace_all(units)
+        hierarchy = Hierarchy(units)
+        DeviceRepository(engine).add_many(demo_devices(hierarchy, settings.devices_per_grid, spec.seed))
+        meta.set(GEO_SOURCE_KEY, wanted)
+        return hierarchy
+    return Hierarchy(geo.load_units())
+
+
+def demo_devices(hierarchy: Hierarchy, per_grid: int, seed: int) -> list[Device]:
+    """Place ``per_grid`` devices of a realistic mix at random points inside every grid."""
+    rng = np.random.default_rng(seed + 1)
+    types = [t for t, _ in _DEVICE_MIX]
+    weights = np.array([w for _, w in _DEVICE_MIX])
+    devices: list[Device] = []
+    for grid in hierarchy.at_level(Level.GRID):
+        points = random_points_in(grid.geometry, per_grid, rng)
+        kinds = rng.choice(len(types), size=per_grid, p=weights / weights.sum())
+        for n, ((lon, lat), k) in enumerate(zip(points, kinds, strict=True), start=1):
+            devices.append(Device(f"D{grid.code}{n:02d}", types[int(k)], round(lon, 7), round(lat, 7), grid.code))
+    return devices

@@ -1,0 +1,262 @@
+"""The command-line commands: init, serve, worker, simulate, run (all of them together)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from geo.hierarchy import Level
+from geo.lookup import GridLocator
+from runtime.bootstrap import ensure_demo_city, open_database
+from runtime.embedded_redis import EmbeddedRedis
+from settings import Settings
+from storage.repositories import DeviceRepository
+from streams.aggregates import MapAggregator
+from streams.connection import connect
+from streams.keys import RedisKeys
+from streams.simulator import Simulator
+from streams.worker import IngestWorker
+
+__all__ = ["run_cli"]
+
+log = logging.getLogger("gridwatch")
+APP_PY = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="app.py", description="Gridwatch: real-time grid governance dashboard.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("serve", help="serve the web app (default); starts an embedded Redis if none is set")
+    sub.add_parser("init", help="create the database and the demo city, then exit")
+    w = sub.add_parser("worker", help="run an ingest worker (and the map aggregator)")
+    w.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}", help="consumer name in the group")
+    s = sub.add_parser("simulate", help="publish simulated device events into the ingest stream")
+    s.add_argument("--rate", type=float, default=None, help="events per second (default GRIDWATCH_SIM_RATE)")
+    s.add_argument("--count", type=int, default=None, help="stop after this many events")
+    r = sub.add_parser("run", help="serve + worker + simulator together (what `make run` does)")
+    r.add_argument("--rate", type=float, default=None, help="simulated events per second")
+    return p
+
+
+def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -> int:
+    """Parse arguments and run one command; return the exit status."""
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
+    command = args.command or "serve"
+    if command == "init":
+        _init(settings)
+        return 0
+    if command == "worker":
+        return _worker(settings, args.name)
+    if command == "simulate":
+        return _simulate(settings, args.rate, args.count)
+    if command == "run":
+        return _run_all(settings, args.rate, create_app)
+    return _serve(settings, create_app)
+
+
+# -- shared pieces -----------------------------------------------------------------------------
+def _init(settings: Settings) -> None:
+    engine = open_database(settings)
+    with tqdm(total=0, desc="demo city", unit="community", disable=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        hierarchy = ensure_demo_city(engine, settings, progress)
+    print(f"city {hierarchy.city.name}: {len(hierarchy.at_level(Level.GRID))} grids, "
+          f"{DeviceRepository(engine).count()} devices", flush=True)
+    engine.dispose()
+
+
+def _embedded(settings: Settings) -> EmbeddedRedis:
+    return EmbeddedRedis(settings.data_dir / "redis")
+
+
+def _existing_redis_url(settings: Settings) -> str:
+    """The Redis URL set, or the embedded server a `serve`/`run` in this data dir started."""
+    if settings.redis_url:
+        return settings.redis_url
+    sock = Path(_embedded(settings).socket_path)
+    if sock.exists():
+        return f"unix://{sock}"
+    raise SystemExit("no Redis: set GRIDWATCH_REDIS_URL, or start `python app.py serve` in this data dir first")
+
+
+@contextmanager
+def _redis_for(settings: Settings) -> Iterator[Settings]:
+    """Yield settings with a Redis URL, starting the embedded server if none was set."""
+    if settings.redis_url:
+        yield settings
+        return
+    server = _embedded(settings)
+    server.start()
+    try:
+        yield settings.with_overrides(redis_url=server.url)
+    finally:
+        server.stop()
+
+
+def _on_signals(stop: Callable[[], None]) -> None:
+    def handler(_signum: int, _frame: object) -> None:
+        stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+# -- commands ------------------------------------------------------------------------------------
+def _serve(settings: Settings, create_app: Callable[[Settings], Any]) -> int:
+    _init(settings)
+    with _redis_for(settings) as s:
+        app = create_app(s)
+        try:
+            app.serve()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            app.close()
+    return 0
+
+
+def _worker(settings: Settings, name: str) -> int:
+    url = _existing_redis_url(settings)
+    engine = open_database(settings)
+    hierarchy = ensure_demo_city(engine, settings)
+    devices_total = DeviceRepository(engine).count()
+    engine.dispose()
+    client = connect(url)
+    keys = RedisKeys(settings.ingest_stream, settings.dead_letter_stream)
+    worker = IngestWorker(
+        client,
+        GridLocator(hierarchy.at_level(Level.GRID)),
+        keys,
+        consumer=name,
+        batch=settings.worker_batch,
+        claim_idle_ms=settings.worker_claim_idle_ms,
+        max_deliveries=settings.max_deliveries,
+        window_minutes=settings.window_minutes,
+    )
+    aggregator = MapAggregator(
+        client,
+        hierarchy,
+        keys,
+        owner=name,
+        window_minutes=settings.window_minutes,
+        interval_s=settings.delta_interval_s,
+        devices_total=devices_total,
+    )
+
+    def stop() -> None:
+        worker.stop()
+        aggregator.stop()
+
+    _on_signals(stop)
+    agg_thread = threading.Thread(target=aggregator.run, name="aggregator", daemon=True)
+    agg_thread.start()
+    log.info("worker %s consuming %s", name, keys.ingest_stream)
+    worker.run()
+    agg_thread.join(timeout=5)
+    log.info("worker %s stopped: %s", name, worker.totals)
+    client.close()
+    return 0
+
+
+def _simulate(settings: Settings, rate: float | None, count: int | None) -> int:
+    from domain.simulation import EventFactory
+
+    url = _existing_redis_url(settings)
+    engine = open_database(settings)
+    ensure_demo_city(engine, settings)
+    devices = DeviceRepository(engine).load_all()
+    engine.dispose()
+    client = connect(url)
+    sim = Simulator(
+        client,
+        EventFactory(devices, seed=settings.demo_seed),
+        settings.ingest_stream,
+        rate=settings.sim_rate if rate is None else rate,
+        maxlen=settings.stream_maxlen,
+    )
+    _on_signals(sim.stop)
+    log.info("simulating %.0f events/s from %d devices", sim.rate, len(devices))
+    sim.run(limit=count)
+    client.close()
+    return 0
+
+
+class _Child:
+    """A child process that is restarted if it dies, until we stop."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.argv = argv
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, env=self.env)  # noqa: S603 - our own interpreter and script
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Settings], Any]) -> int:
+    _init(settings)
+    with _redis_for(settings) as s:
+        env = dict(os.environ, GRIDWATCH_REDIS_URL=s.redis_url or "", GRIDWATCH_DATA_DIR=str(s.data_dir))
+        children = [
+            _Child([sys.executable, str(APP_PY), "worker", "--name", "run-worker-1"], env),
+            _Child([sys.executable, str(APP_PY), "simulate", "--rate", str(rate or s.sim_rate)], env),
+        ]
+        stopping = threading.Event()
+
+        def supervise() -> None:
+            while not stopping.wait(1.0):
+                for child in children:
+                    if not child.alive():
+                        log.warning("restarting %s", " ".join(child.argv[2:]))
+                        child.start()
+                        time.sleep(1.0)
+
+        for child in children:
+            child.start()
+        threading.Thread(target=supervise, name="supervisor", daemon=True).start()
+        app = create_app(s)
+        try:
+            app.serve()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stopping.set()
+            for child in children:
+                child.stop()
+            app.close()
+    print("Gridwatch stopped.", flush=True)
+    return 0

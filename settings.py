@@ -1,0 +1,130 @@
+"""One frozen Settings object read from GRIDWATCH_* environment variables.
+
+This is the only module that reads ``os.environ``. Precedence: explicit argument to
+``Settings(...)`` > environment > default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "SettingsError"]
+
+PREFIX = "GRIDWATCH_"
+
+
+class SettingsError(ValueError):
+    """A GRIDWATCH_* variable has a value that cannot be used."""
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything Gridwatch can be configured with; see the README's configuration table."""
+
+    data_dir: Path = field(
+        default=Path("var"), metadata=_doc("Where the embedded Redis, the SQLite file and uploads live.")
+    )
+    redis_url: str | None = field(
+        default=None,
+        metadata=_doc("External Redis (>= 6.2). Unset: a private embedded Redis in the data dir."),
+    )
+    database_url: str | None = field(
+        default=None,
+        metadata=_doc("SQLAlchemy URL. Unset: SQLite file gridwatch.db in the data dir (WAL)."),
+    )
+    host: str = field(default="127.0.0.1", metadata=_doc("Address the web server binds."))
+    port: int = field(default=8050, metadata=_doc("Port the web server listens on."))
+    secret_key: str | None = field(
+        default=None,
+        metadata=_doc("Flask session key. Unset: a random key kept in the data dir."),
+    )
+    demo_seed: int = field(default=20261123, metadata=_doc("Seed of the generated demo city."))
+    demo_grids: int = field(default=12410, metadata=_doc("Number of grids in the demo city."))
+    demo_districts: int = field(default=11, metadata=_doc("Districts in the demo city."))
+    demo_streets: int = field(default=100, metadata=_doc("Streets (街道) in the demo city."))
+    demo_communities: int = field(default=1000, metadata=_doc("Communities (社区) in the demo city."))
+    devices_per_grid: int = field(default=3, metadata=_doc("Demo devices placed in each grid."))
+    sim_rate: float = field(default=200.0, metadata=_doc("Simulated events per second in `make run`."))
+    ingest_stream: str = field(default="gw:ingest", metadata=_doc("Redis Stream devices write to."))
+    dead_letter_stream: str = field(
+        default="gw:dead", metadata=_doc("Redis Stream for events that were refused, with a reason.")
+    )
+    stream_maxlen: int = field(
+        default=1_000_000, metadata=_doc("Approximate cap on the ingest stream length (MAXLEN ~).")
+    )
+    worker_batch: int = field(default=500, metadata=_doc("Entries a worker reads per XREADGROUP."))
+    worker_claim_idle_ms: int = field(
+        default=30_000, metadata=_doc("Pending entries idle this long are reclaimed from dead workers.")
+    )
+    max_deliveries: int = field(
+        default=5, metadata=_doc("Deliveries after which a failing entry goes to the dead letters.")
+    )
+    delta_interval_s: float = field(
+        default=0.5, metadata=_doc("How often changed map colours are published.")
+    )
+    window_minutes: int = field(
+        default=10, metadata=_doc("Sliding window of the live map metric (events per grid).")
+    )
+    language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
+    tile_url: str | None = field(
+        default=None, metadata=_doc("Optional URL template of the city's own tile server.")
+    )
+    log_level: str = field(default="INFO", metadata=_doc("Python logging level."))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from GRIDWATCH_* variables, then apply explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The default database file, used when no database URL is set."""
+        return self.data_dir / "gridwatch.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in force, defaulting to the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.sqlite_path.resolve()}"
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, str]]:
+        """List (variable, default, meaning) for the README's configuration table."""
+        rows = []
+        for f in fields(cls):
+            default = f.default if f.default is not None else "(unset)"
+            rows.append((PREFIX + f.name.upper(), str(default), f.metadata.get("doc", "")))
+        return rows
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if kind.startswith("Path"):
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r}: {exc}") from exc
+    return raw

@@ -1,0 +1,1 @@
+"""SQL storage: models, engine set-up, migrations and repositories."""

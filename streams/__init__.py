@@ -1,0 +1,1 @@
+"""Redis: the ingest stream, the worker, the map aggregates and the push bridge."""

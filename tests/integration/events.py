@@ -1,0 +1,30 @@
+"""Build wire events for tests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from geo.hierarchy import Unit
+
+
+def gate_event(lon: float, lat: float, *, event_id: uuid.UUID | None = None, device: str = "D1") -> str:
+    """A valid gate-pass event at a point."""
+    return json.dumps(
+        {
+            "event_id": str(event_id or uuid.uuid4()),
+            "device_id": device,
+            "device_type": "gate",
+            "ts": datetime.now(UTC).isoformat(),
+            "lon": lon,
+            "lat": lat,
+            "payload": {"kind": "gate_pass", "direction": "in", "person": "resident", "health_code": "green"},
+        }
+    )
+
+
+def inside(unit: Unit) -> tuple[float, float]:
+    """A point strictly inside a unit."""
+    p = unit.geometry.representative_point()
+    return p.x, p.y

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from runtime.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+
+
+def test_starts_with_aof_on_a_unix_socket_and_stops(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "r")
+    url = server.start()
+    client = redis.Redis.from_url(url)
+    info = client.info("server")
+    assert info["redis_version"].startswith("6.2")
+    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert client.config_get("port") == {"port": "0"}  # no TCP port at all
+    client.xadd("s", {"a": "1"})
+    pid = server.pid
+    server.stop()
+    assert pid is not None
+    with pytest.raises(redis.ConnectionError):
+        client.ping()
+
+
+def test_data_survives_a_crash_through_the_aof(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "r")
+    client = redis.Redis.from_url(server.start())
+    for i in range(100):
+        client.xadd("s", {"i": str(i)})
+    client.execute_command("BGREWRITEAOF")  # make sure the AOF is on disk before the crash
+    import time
+
+    deadline = time.monotonic() + 5
+    while client.info("persistence")["aof_rewrite_in_progress"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    client = redis.Redis.from_url(server.start())
+    assert client.xlen("s") == 100
+    server.stop()
+
+
+def test_long_data_dirs_get_a_short_socket_path(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    with EmbeddedRedis(deep) as server:
+        assert len(server.socket_path) < 100
+        assert redis.Redis.from_url(server.url).ping()
+
+
+def test_a_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path, executable="/nonexistent/redis-server")
+    with pytest.raises((EmbeddedRedisError, FileNotFoundError)):
+        server.start(timeout=1)
