@@ -27,6 +27,15 @@ class GeoJsonCache:
         self._lock = threading.Lock()
         self._cache: dict[tuple[Level, str | None], tuple[bytes, str]] = {}
 
+    def warm(self) -> threading.Thread:
+        """Build the city-zoom levels in the background, so the first screen does not wait."""
+        thread = threading.Thread(
+            target=lambda: [self.get(level) for level in (Level.DISTRICT, Level.STREET)], name="geojson-warm",
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
     def get(self, level: Level, within: str | None = None) -> tuple[bytes, str]:
         """Return (body, etag) for all units of a level, or those under one unit."""
         key = (level, within)
@@ -43,7 +52,9 @@ class GeoJsonCache:
                 for u in self._h.at_level(level)
                 if (wanted is not None and u.code in wanted) or (wanted is None and u.code.startswith(within))
             )
-        body = json.dumps(level_feature_collection(units), separators=(",", ":"), ensure_ascii=False).encode()
+        # A subset keeps its outer boundary unsimplified so it still meets its neighbours exactly.
+        collection = level_feature_collection(units, simplify_boundary=within is None)
+        body = json.dumps(collection, separators=(",", ":"), ensure_ascii=False).encode()
         entry = (body, hashlib.sha256(body).hexdigest()[:32])
         with self._lock:
             self._cache[key] = entry

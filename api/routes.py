@@ -15,6 +15,7 @@ __all__ = ["register"]
 def register(server: Flask, ctx: AppContext) -> None:
     """Attach the API blueprint to the Flask server."""
     cache = GeoJsonCache(ctx.hierarchy)
+    cache.warm()
     bp = Blueprint("gw_api", __name__)
 
     @bp.get("/api/v1/geo/<level>.geojson")

@@ -26,10 +26,43 @@
     register: function (feature, layer) {
       const p = feature.properties;
       gw.layers[p.code] = layer;
+      if (!gw.leaflet) {
+        layer.once("add", function () {
+          gw.attach(layer._map);
+        });
+      }
       if (layer.bindTooltip && p.level !== 1) {
         layer.bindTooltip(p.name, { sticky: true, className: "gw-tooltip" });
       }
     },
+    // Outlines must never take a click: Leaflet's canvas hit test gives a click to the topmost
+    // polygon containing the point (fill or not), and dash-leaflet's `interactive=False` on the
+    // GeoJSON does not reach its features.
+    registerOutline: function (feature, layer) {
+      layer.options.interactive = false;
+      gw.map.register(feature, layer);
+    },
+  };
+
+  // The map mounts before the stylesheet gives its container a size, so a fit done then is
+  // wrong; re-fit to the current selection whenever the container's size changes.
+  gw.attach = function (map) {
+    if (gw.leaflet || !map) return;
+    gw.leaflet = map;
+    new ResizeObserver(function () {
+      map.invalidateSize({ animate: false });
+      gw.fit();
+    }).observe(map.getContainer());
+  };
+
+  gw.fit = function () {
+    if (!gw.leaflet || !gw.selection) return;
+    const b = gw.selection.bounds;
+    const size = gw.leaflet.getSize();
+    if (!size.x || !size.y) return; // not laid out yet: the resize observer fits later
+    gw.leaflet.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false });
+    gw.fitted = Date.now();
+    gw.fits = (gw.fits || 0) + 1;
   };
 
   gw.applyLevels = function (levels) {
@@ -105,12 +138,11 @@
     },
     onSelection: function (selection) {
       if (!selection) return window.dash_clientside.no_update;
-      const url = selection.district
+      gw.selection = selection;
+      gw.fit();
+      return selection.district
         ? "/api/v1/geo/grid/" + selection.district + ".geojson"
         : "/api/v1/geo/empty.geojson";
-      const b = selection.bounds;
-      const viewport = { bounds: [[b[1], b[0]], [b[3], b[2]]], transition: "fitBounds", options: { animate: false } };
-      return [url, viewport];
     },
   };
 })();

@@ -57,9 +57,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     app.clientside_callback(
         ClientsideFunction("gw", "onSelection"),
         Output(ids.LAYER_GRID, "url"),
-        Output(ids.MAP, "viewport"),
         Input(ids.SELECTION, "data"),
-        prevent_initial_call=True,
     )
 
     @app.callback(Output(ids.BREADCRUMB, "children"), Input(ids.SELECTION, "data"), prevent_initial_call=True)

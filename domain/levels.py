@@ -12,14 +12,14 @@ from dataclasses import dataclass
 __all__ = ["LEVEL_COLOURS", "LEVEL_THRESHOLDS", "LegendEntry", "classify", "legend"]
 
 # Lower bounds (inclusive) of levels 1..4, in events per grid per window.
-LEVEL_THRESHOLDS: tuple[float, ...] = (0.05, 2.0, 5.0, 10.0)
+LEVEL_THRESHOLDS: tuple[float, ...] = (1.0, 5.0, 15.0, 40.0)
 LEVEL_COLOURS: tuple[str, ...] = ("#1b2a3a", "#1f6f5c", "#c9a227", "#e0662b", "#d7263d")
 
 
 def classify(value: float, thresholds: Sequence[float] = LEVEL_THRESHOLDS) -> int:
     """Return the colour level (0 = quiet .. len(thresholds) = hottest) of a metric value.
 
-    >>> [classify(v) for v in (0, 0.5, 2, 7, 50)]
+    >>> [classify(v) for v in (0, 2, 7, 20, 50)]
     [0, 1, 2, 3, 4]
     """
     level = 0

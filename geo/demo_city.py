@@ -42,7 +42,7 @@ _COMMUNITY_SYLLABLES = (
 
 @dataclass(frozen=True, slots=True)
 class DemoCitySpec:
-    """Parameters of the generated city; equal specs give identical cities."""
+    """Fix the counts, seed and place of the demo city; equal specs give identical cities."""
 
     seed: int = 20261123
     city_code: str = "9901"

@@ -1,5 +1,8 @@
 """The city map: district outlines, streets coloured at city zoom, a district's grids on drill-down.
 
+The view is fitted in the browser (assets/gw_map.js) to the selection whenever the selection
+or the container's size changes; center/zoom here are only the first guess.
+
 Geometry is fetched by URL (cacheable, never inside the layout or an update); colours are
 applied in the browser by assets/gw_map.js, which keeps one Leaflet layer per unit code.
 """
@@ -15,6 +18,7 @@ __all__ = ["city_map", "geojson_url"]
 _STYLE_FILL = {"variable": "gw.map.fillStyle"}
 _STYLE_OUTLINE = {"variable": "gw.map.outlineStyle"}
 _REGISTER = {"variable": "gw.map.register"}
+_REGISTER_OUTLINE = {"variable": "gw.map.registerOutline"}
 
 
 def geojson_url(level: str, district: str | None = None) -> str:
@@ -35,7 +39,7 @@ def city_map(bounds: tuple[float, float, float, float], tile_url: str | None = N
             id=ids.LAYER_DISTRICT,
             url=geojson_url("district"),
             style=_STYLE_OUTLINE,
-            onEachFeature=_REGISTER,
+            onEachFeature=_REGISTER_OUTLINE,
             interactive=False,
         ),
     ]
@@ -47,6 +51,5 @@ def city_map(bounds: tuple[float, float, float, float], tile_url: str | None = N
         zoomSnap=0.25,
         preferCanvas=True,
         attributionControl=False,
-        viewport={"bounds": [[miny, minx], [maxy, maxx]], "transition": "fitBounds", "options": {"animate": False}},
         className="gw-map",
     )

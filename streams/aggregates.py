@@ -29,7 +29,7 @@ __all__ = ["MapAggregator", "TickResult", "decode_push", "encode_push", "read_sn
 
 log = logging.getLogger(__name__)
 
-DEVICE_ONLINE_S = 300
+DEVICE_ONLINE_S = 600  # a device that sent nothing for 10 minutes counts as offline
 
 
 def encode_push(event: str, data: object) -> str:

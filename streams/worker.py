@@ -1,5 +1,6 @@
 """The ingest worker: stream entries -> validated events -> grid counters, exactly once in effect.
 
+Heartbeats keep a device "online" but are not activity, so they do not colour the map.
 At-least-once delivery comes from the consumer group; "once in effect" from one Lua script
 per batch that, atomically, acknowledges each entry and applies its effects only if that
 acknowledgement removed it from the pending list (so a reclaimed entry processed twice
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 
 import redis
 
-from domain.events import InvalidEvent, RejectReason, parse_event
+from domain.events import EventType, InvalidEvent, RejectReason, parse_event
 from streams.ingest import DATA_FIELD
 from streams.keys import RedisKeys
 
@@ -36,11 +37,13 @@ local ngood, nbad, dead_maxlen = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local i = 9
 local applied, dup = 0, 0
 for n = 1, ngood do
-  local id, eid, grid, dev = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  i = i + 4
+  local id, eid, grid, dev, counts = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  i = i + 5
   if redis.call('XACK', KEYS[1], group, id) == 1 then
     if redis.call('SET', seen_prefix .. eid, id, 'NX', 'EX', seen_ttl) then
-      redis.call('HINCRBY', KEYS[4], grid, 1)
+      if counts == '1' then
+        redis.call('HINCRBY', KEYS[4], grid, 1)
+      end
       redis.call('ZADD', KEYS[3], now, dev)
       applied = applied + 1
     else
@@ -88,6 +91,7 @@ class _Good:
     event_id: str
     grid: str
     device_id: str
+    counts: bool  # does it count as activity on the map (heartbeats do not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +270,8 @@ class IngestWorker:
                     detail = f"point ({event.lon}, {event.lat}) is in no grid"
                     bad.append(_Bad(entry_id, RejectReason.UNPLACEABLE, detail, event.to_json().encode()))
                 else:
-                    good.append(_Good(entry_id, event.event_id.hex, grid, event.device_id))
+                    counts = event.type is not EventType.HEARTBEAT
+                    good.append(_Good(entry_id, event.event_id.hex, grid, event.device_id, counts))
         applied, dup = self._apply_effects(good, bad)
         return BatchResult(read=len(entries), applied=applied, duplicates=dup, dead=len(bad))
 
@@ -284,7 +289,7 @@ class IngestWorker:
             self.dead_maxlen,
         ]
         for g in good:
-            args += [g.entry_id, g.event_id, g.grid, g.device_id]
+            args += [g.entry_id, g.event_id, g.grid, g.device_id, "1" if g.counts else "0"]
         for b in bad:
             args += [b.entry_id, b.reason.value, b.detail, b.raw]
             log.debug("dead letter %s: %s %s", b.entry_id, b.reason.value, b.detail)

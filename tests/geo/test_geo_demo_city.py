@@ -250,6 +250,34 @@ def test_degenerate_counts_still_nest(counts: tuple[int, int, int, int]) -> None
 
 
 @pytest.mark.parametrize(
+    "changes",
+    [
+        {"seed": 7, "districts": 3, "streets": 9, "communities": 40, "grids": 400},
+        {"seed": 1, "center_lon": -73.9, "center_lat": 40.7, "radius_km": 12.0},
+        {"seed": 2, "districts": 20, "streets": 60, "communities": 200, "grids": 2000},
+    ],
+    ids=["seed7-400", "new-york-small", "many-districts"],
+)
+def test_other_specs_are_seamless(changes: dict[str, object]) -> None:
+    spec = dataclasses.replace(
+        DEFAULT_SPEC,
+        **{"districts": 4, "streets": 12, "communities": 50, "grids": 500, **changes},  # type: ignore[arg-type]
+    )
+    city = Hierarchy(generate_demo_city(spec))
+    counts = (1, spec.districts, spec.streets, spec.communities, spec.grids)
+    assert tuple(len(city.at_level(lv)) for lv in Level) == counts
+    for level in Level:
+        geoms = level_geoms(city, level)
+        assert shapely.coverage_is_valid(geoms)
+        assert all(shapely.get_type_id(geoms) == 3)
+    for level in PARENT_LEVELS:
+        for parent in city.at_level(level):
+            kids = [k.geometry for k in city.children(parent.code)]
+            diff = shapely.symmetric_difference(shapely.coverage_union_all(kids), parent.geometry)
+            assert shapely.area(diff) < 1e-9 * shapely.area(parent.geometry)
+
+
+@pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"city_code": "99"}, "city_code"),

@@ -145,7 +145,7 @@ def test_empty_input_gives_empty_collection() -> None:
     ("kwargs", "message"),
     [({"tolerance_m": -1.0}, "tolerance_m"), ({"precision": 0.0}, "precision")],
 )
-def test_bad_arguments_raise(geo_city: Hierarchy, kwargs: dict[str, float], message: str) -> None:
+def test_bad_arguments_raise(geo_city: Hierarchy, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         level_feature_collection(geo_city.at_level(Level.DISTRICT), **kwargs)
 

@@ -132,7 +132,7 @@ def test_locate_many_equals_locate(geo_city: Hierarchy, locator: GridLocator) ->
     assert sum(c is not None for c in bulk) > 500
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(
     st.lists(
         st.tuples(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import geo
@@ -27,8 +28,6 @@ def test_public_names() -> None:
 
 
 def test_geo_imports_only_stdlib_shapely_numpy() -> None:
-    import sys
-
     package = Path(geo.__file__).parent
     for path in sorted(package.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -20,18 +20,18 @@ def put(client: redis.Redis, keys: RedisKeys, counts: dict[str, int], minutes_ag
 def test_first_tick_publishes_grid_and_ancestor_levels(redis_client: redis.Redis, keys: RedisKeys,
                                                        small_city: Hierarchy) -> None:
     grid = small_city.at_level(Level.GRID)[0]
-    put(redis_client, keys, {grid.code: 12})
+    put(redis_client, keys, {grid.code: 50})
     agg = MapAggregator(redis_client, small_city, keys, owner="a", devices_total=10)
     result = agg.tick()
     assert result is not None
     assert result.changed[grid.code] == 4
     for code in small_city.ancestors(grid.code):
         n = len(small_city.grids_under(code))
-        assert result.changed.get(code, 0) == classify(12 / n)
+        assert result.changed.get(code, 0) == classify(50 / n)
     snap = read_snapshot(redis_client, keys)
     assert snap["seq"] == result.seq == 1
     assert snap["levels"] == result.changed
-    assert result.kpis.events_in_window == 12 and result.kpis.active_grids == 1
+    assert result.kpis.events_in_window == 50 and result.kpis.active_grids == 1
 
 
 def test_only_changes_are_published_and_the_window_slides(redis_client: redis.Redis, keys: RedisKeys,
@@ -43,10 +43,10 @@ def test_only_changes_are_published_and_the_window_slides(redis_client: redis.Re
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(keys.push_channel)
     first = agg.tick()
-    assert first is not None and g2.code not in first.changed and first.changed[g1.code] == 2
+    assert first is not None and g2.code not in first.changed and first.changed[g1.code] == 1
     second = agg.tick()
     assert second is not None and second.changed == {} and second.seq is None
-    put(redis_client, keys, {g1.code: 11})
+    put(redis_client, keys, {g1.code: 50})
     third = agg.tick()
     assert third is not None and third.changed[g1.code] == 4 and third.seq == 2
     messages = []
@@ -65,7 +65,7 @@ def test_levels_fall_back_when_events_age_out(redis_client: redis.Redis, keys: R
                                               small_city: Hierarchy) -> None:
     grid = small_city.at_level(Level.GRID)[0]
     now = [time.time()]
-    put(redis_client, keys, {grid.code: 12})
+    put(redis_client, keys, {grid.code: 50})
     agg = MapAggregator(redis_client, small_city, keys, owner="a", clock=lambda: now[0])
     assert agg.tick().changed[grid.code] == 4  # type: ignore[union-attr]
     now[0] += 11 * 60
@@ -84,9 +84,9 @@ def test_only_one_aggregator_publishes(redis_client: redis.Redis, keys: RedisKey
 def test_a_new_aggregator_resumes_from_the_stored_levels(redis_client: redis.Redis, keys: RedisKeys,
                                                          small_city: Hierarchy) -> None:
     grid = small_city.at_level(Level.GRID)[0]
-    put(redis_client, keys, {grid.code: 12})
+    put(redis_client, keys, {grid.code: 50})
     MapAggregator(redis_client, small_city, keys, owner="a").tick()
     redis_client.delete(keys.aggregator_lease)
     again = MapAggregator(redis_client, small_city, keys, owner="b").tick()
     assert again is not None and again.changed == {}
-    assert json.loads(redis_client.get(keys.kpis))["events_in_window"] == 12  # type: ignore[arg-type]
+    assert json.loads(redis_client.get(keys.kpis))["events_in_window"] == 50  # type: ignore[arg-type]

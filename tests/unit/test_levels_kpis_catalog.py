@@ -9,7 +9,7 @@ from domain.kpis import KPIS, KpiSnapshot, render_kpis
 from domain.levels import LEVEL_COLOURS, LEVEL_THRESHOLDS, classify, legend
 
 
-@pytest.mark.parametrize(("value", "level"), [(0, 0), (0.04, 0), (0.05, 1), (1.99, 1), (2, 2), (9.9, 3), (10, 4), (1e9, 4)])
+@pytest.mark.parametrize(("value", "level"), [(0, 0), (0.99, 0), (1, 1), (4.99, 1), (5, 2), (39.9, 3), (40, 4), (1e9, 4)])
 def test_classify_boundaries(value: float, level: int) -> None:
     assert classify(value) == level
 

@@ -1,0 +1,171 @@
+"""The real app in headless Chromium: the map draws, and a grid's colour follows its events."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from domain.levels import LEVEL_COLOURS
+from geo.hierarchy import Hierarchy, Level
+from layouts import ids
+from runtime.embedded_redis import EmbeddedRedis
+from storage.database import make_engine
+from storage.repositories import GeoRepository
+from streams.ingest import append_events
+from tests.browser.conftest import ARTIFACTS
+from tests.integration.events import gate_event, inside
+from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class RunningApp:
+    url: str
+    redis: redis.Redis
+    city: Hierarchy
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The full demo city (12,410 grids) served by real `serve` and `worker` processes."""
+    tmp = tmp_path_factory.mktemp("app")
+    with EmbeddedRedis(tmp / "redis") as server:
+        port = free_port()
+        env = app_env(GRIDWATCH_DATA_DIR=str(tmp / "var"), GRIDWATCH_REDIS_URL=server.url, GRIDWATCH_PORT=str(port))
+        subprocess.run([sys.executable, str(ROOT / "app.py"), "init"], env=env, cwd=ROOT, check=True,
+                       capture_output=True, timeout=300)
+        log = tmp / "app.log"
+        web = start(["serve"], env, log)
+        worker = start(["worker", "--name", "browser-test"], env, log)
+        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        city = Hierarchy(GeoRepository(engine).load_units())
+        engine.dispose()
+        client = redis.Redis.from_url(server.url)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz")
+            yield RunningApp(f"http://127.0.0.1:{port}", client, city, log)
+        finally:
+            client.close()
+            stop(worker)
+            stop(web)
+
+
+def js(browser: webdriver.Chrome, script: str, *args: Any) -> Any:
+    return browser.execute_script(script, *args)
+
+
+def poll(browser: webdriver.Chrome, script: str, *args: Any, timeout: float = 20) -> Any:
+    """Evaluate script until it returns something truthy; fail with the last value at the deadline."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = js(browser, script, *args)
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for: {script} (last value {value!r})")
+
+
+# The RGBA of the canvas pixel under a point of a layer.
+PIXEL = """
+const [code, lon, lat] = arguments;
+const layer = gw.layers[code]; const map = layer._map; const r = layer._renderer;
+const lp = map.latLngToLayerPoint([lat, lon]); const dpr = window.devicePixelRatio || 1;
+const x = Math.round((lp.x - r._bounds.min.x) * dpr), y = Math.round((lp.y - r._bounds.min.y) * dpr);
+return Array.from(r._container.getContext('2d').getImageData(x, y, 1, 1).data);
+"""
+
+
+def grids_drawn(browser: webdriver.Chrome, prefix: str) -> int:
+    """Count grid layers on the map whose code starts with prefix."""
+    return int(js(browser, "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4"
+                           " && l.feature.properties.code.startsWith(arguments[0])).length", prefix))
+
+
+def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    city = running_app.city
+    district = city.at_level(Level.DISTRICT)[0]
+    grids = city.grids_under(district.code)
+    target = city.get(grids[len(grids) // 2])
+    lon, lat = inside(target)
+
+    started = time.monotonic()
+    browser.get(f"{running_app.url}/?district={district.code}")
+    poll(browser, "return window.gw && Object.values(gw.layers).filter(l => l._map && "
+                  "l.feature.properties.level === 4).length >= arguments[0]", len(grids), timeout=30)
+    drawn_after = time.monotonic() - started
+    poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')")
+    # Let the first resync land, then read the grid's colour as painted.
+    poll(browser, "return gw.resyncs > 0 && gw.seq >= 0")
+    time.sleep(0.3)
+    before_fill = js(browser, "return gw.layers[arguments[0]].options.fillColor", target.code)
+    before_pixel = js(browser, PIXEL, target.code, lon, lat)
+    assert before_fill == LEVEL_COLOURS[0]
+
+    sent = time.monotonic()
+    append_events(running_app.redis, "gw:ingest", [gate_event(lon, lat, device=f"T{i}") for i in range(45)])
+    poll(browser, "return gw.layers[arguments[0]].options.fillColor === arguments[1]", target.code, LEVEL_COLOURS[4],
+         timeout=10)
+    seen_after = time.monotonic() - sent
+    after_pixel = poll(browser, "const p = (function(){" + PIXEL + "}).apply(null, arguments);"
+                       "return JSON.stringify(p) !== arguments[3] ? p : null",
+                       target.code, lon, lat, str(before_pixel).replace(" ", ""))
+    assert after_pixel != before_pixel
+    # The district and street above the grid were recoloured from the same delta (mean per grid).
+    assert js(browser, "return gw.levels[arguments[0]]", target.code) == 4
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "browser-live-map.png"))
+    print(f"\nmap drawn {drawn_after:.2f} s after navigation; grid recoloured {seen_after:.2f} s after XADD")
+
+    # Nothing but the app itself was fetched: no CDN, no tiles, no web fonts.
+    origins = js(browser, "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
+    assert set(origins) <= {running_app.url}, set(origins)
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == [], severe
+
+
+def test_city_view_and_drill_down_by_click(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    city = running_app.city
+    browser.get(running_app.url)
+    streets = len(city.at_level(Level.STREET))
+    poll(browser, "return window.gw && Object.values(gw.layers).filter(l => l._map && "
+                  "l.feature.properties.level === 2).length === arguments[0]", streets, timeout=30)
+    assert js(browser, "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4).length") == 0
+    street = city.at_level(Level.STREET)[0]
+    slon, slat = inside(street)
+    # The map has been fitted to the city and has not moved for a while (no fit is pending).
+    poll(browser, "return gw.fitted !== undefined && Date.now() - gw.fitted > 1000")
+
+    # Click the street where it is drawn: the map loads that district's grids and zooms to it.
+    x, y = js(browser, "const l = gw.layers[arguments[0]]; const p = l._map.latLngToContainerPoint("
+                       "[arguments[2], arguments[1]]); return [p.x, p.y]", street.code, slon, slat)
+    map_el = browser.find_element(By.ID, ids.MAP)
+    size = map_el.size
+    ActionChains(browser).move_to_element_with_offset(
+        map_el, round(x - size["width"] / 2), round(y - size["height"] / 2)
+    ).click().perform()
+    district = city.district_of(street.code)
+    assert district is not None
+    expected = len(city.grids_under(district))
+    deadline = time.monotonic() + 30
+    while (drawn := grids_drawn(browser, district)) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    state = js(browser, "return [gw.selection, gw.leaflet.getZoom(), Object.keys(gw.layers).length]")
+    assert drawn == expected, state
+    crumb = poll(browser, "return document.getElementById('gw-breadcrumb').textContent.includes(arguments[0])"
+                          " && document.getElementById('gw-breadcrumb').textContent", city.get(district).name)
+    assert city.get(district).name in crumb

@@ -1,0 +1,65 @@
+"""Start the real app's commands as child processes for tests, and stop them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def app_env(**values: str) -> dict[str, str]:
+    """The environment for a child app process: ours minus GRIDWATCH_*, plus values."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWATCH_")}
+    env.update(values)
+    return env
+
+
+def start(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `python app.py ARGS` in its own process group, logging to a file."""
+    out = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), *args], env=dict(env), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+    """Signal a child's process group and wait for it to exit; kill it if it hangs."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    """Poll a URL until it answers 200."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL built by the test
+                if resp.status == 200:
+                    return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s: {last}")
