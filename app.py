@@ -101,11 +101,11 @@ def create_app(settings: Settings) -> Gridwatch:
     server.config["SECRET_KEY"] = _secret_key(settings)
     app = Dash(
         "gridwatch",
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash's annotation omits Flask
         assets_folder=str(ASSETS),
         serve_locally=True,
         title="Gridwatch",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None is documented: no "Updating..." title
     )
     city = hierarchy.city
     app.layout = command_center(

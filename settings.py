@@ -67,16 +67,14 @@ class Settings:
     max_deliveries: int = field(
         default=5, metadata=_doc("Deliveries after which a failing entry goes to the dead letters.")
     )
-    delta_interval_s: float = field(
-        default=0.5, metadata=_doc("How often changed map colours are published.")
+    dedup_window_s: int = field(
+        default=900,
+        metadata=_doc("A repeated event_id within this many seconds counts once (~200 B of Redis per event)."),
     )
-    window_minutes: int = field(
-        default=10, metadata=_doc("Sliding window of the live map metric (events per grid).")
-    )
+    delta_interval_s: float = field(default=0.5, metadata=_doc("How often changed map colours are published."))
+    window_minutes: int = field(default=10, metadata=_doc("Sliding window of the live map metric (events per grid)."))
     language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
-    tile_url: str | None = field(
-        default=None, metadata=_doc("Optional URL template of the city's own tile server.")
-    )
+    tile_url: str | None = field(default=None, metadata=_doc("Optional URL template of the city's own tile server."))
     log_level: str = field(default="INFO", metadata=_doc("Python logging level."))
 
     @classmethod

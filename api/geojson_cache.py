@@ -9,7 +9,7 @@ import threading
 from geo.hierarchy import Hierarchy, Level
 from geo.lod import level_feature_collection
 
-__all__ = ["GeoJsonCache", "LEVEL_NAMES"]
+__all__ = ["LEVEL_NAMES", "GeoJsonCache"]
 
 LEVEL_NAMES: dict[str, Level] = {
     "district": Level.DISTRICT,
@@ -30,7 +30,8 @@ class GeoJsonCache:
     def warm(self) -> threading.Thread:
         """Build the city-zoom levels in the background, so the first screen does not wait."""
         thread = threading.Thread(
-            target=lambda: [self.get(level) for level in (Level.DISTRICT, Level.STREET)], name="geojson-warm",
+            target=lambda: [self.get(level) for level in (Level.DISTRICT, Level.STREET)],
+            name="geojson-warm",
             daemon=True,
         )
         thread.start()

@@ -64,8 +64,9 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     def breadcrumb(selection: dict[str, Any] | None) -> list[Any]:
         """Show where the map is: city › district."""
         crumbs = (selection or {}).get("crumbs") or []
-        children: list[Any] = [html.Button(t("map.breadcrumb.city", lang), id=ids.BREADCRUMB_CITY, className="gw-crumb")]
+        children: list[Any] = [
+            html.Button(t("map.breadcrumb.city", lang), id=ids.BREADCRUMB_CITY, className="gw-crumb")
+        ]
         for name in crumbs[1:]:
             children += [html.Span("›", className="gw-crumb-sep"), html.Span(str(name), className="gw-crumb-current")]
         return children
-

@@ -45,6 +45,6 @@ def t(key: str, lang: str = "zh-CN", **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def keys() -> frozenset[str]:
+def all_keys() -> frozenset[str]:
     """All catalog keys, for tests that check every key is translated."""
     return frozenset(_CATALOG)

@@ -7,11 +7,10 @@ machine-readable reason, so the worker can dead-letter it instead of guessing.
 from __future__ import annotations
 
 import enum
-import json
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -34,7 +33,7 @@ class EventType(enum.StrEnum):
     """What an event reports; selects the payload schema."""
 
     HEARTBEAT = "heartbeat"
-    GATE_PASS = "gate_pass"
+    GATE_PASS = "gate_pass"  # noqa: S105 - an event type, not a password
     SENSOR_READING = "sensor_reading"
     ALARM = "alarm"
 
@@ -139,14 +138,14 @@ class Event(BaseModel):
 def parse_event(raw: str | bytes) -> Event:
     """Validate one wire event; raise InvalidEvent with a reason code on any defect."""
     try:
-        data: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidEvent(RejectReason.NOT_JSON, str(exc)[:200]) from exc
-    if not isinstance(data, dict):
-        raise InvalidEvent(RejectReason.SCHEMA, "event must be a JSON object")
-    try:
-        return Event.model_validate(data)
+        # One pass in pydantic-core (JSON parsing and validation together): about twice as fast
+        # as json.loads followed by model_validate, and the parse error types tell the reasons apart.
+        return Event.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first.get("type") == "json_invalid":
+            raise InvalidEvent(RejectReason.NOT_JSON, str(first.get("msg", "invalid JSON"))[:200]) from exc
+        if first.get("type") == "model_type":
+            raise InvalidEvent(RejectReason.SCHEMA, "event must be a JSON object") from exc
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise InvalidEvent(RejectReason.SCHEMA, f"{where}: {first.get('msg', 'invalid')}") from exc

@@ -47,12 +47,8 @@ def _pct(part: int, whole: int) -> str:
 KPIS: tuple[KpiDescription, ...] = (
     KpiDescription("events_per_second", "kpi.events_per_second", lambda s: f"{s.events_per_second:,.1f}"),
     KpiDescription("events_in_window", "kpi.events_in_window", lambda s: f"{s.events_in_window:,}"),
-    KpiDescription(
-        "active_grids", "kpi.active_grids", lambda s: f"{s.active_grids:,} / {s.total_grids:,}"
-    ),
-    KpiDescription(
-        "devices_online", "kpi.devices_online", lambda s: _pct(s.devices_online, s.devices_total)
-    ),
+    KpiDescription("active_grids", "kpi.active_grids", lambda s: f"{s.active_grids:,} / {s.total_grids:,}"),
+    KpiDescription("devices_online", "kpi.devices_online", lambda s: _pct(s.devices_online, s.devices_total)),
     KpiDescription("dead_letters", "kpi.dead_letters", lambda s: f"{s.dead_letters:,}"),
 )
 

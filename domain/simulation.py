@@ -61,8 +61,12 @@ class EventFactory:
         lats = [d.lat for d in live]
         span = max(max(lons) - min(lons), max(lats) - min(lats), 1e-6)
         bumps = [
-            (rng.uniform(min(lons), max(lons)), rng.uniform(min(lats), max(lats)), span * rng.uniform(0.05, 0.15),
-             rng.uniform(1.0, 6.0))
+            (
+                rng.uniform(min(lons), max(lons)),
+                rng.uniform(min(lats), max(lats)),
+                span * rng.uniform(0.05, 0.15),
+                rng.uniform(1.0, 6.0),
+            )
             for _ in range(centres)
         ]
         grid_weight: dict[str, float] = {}

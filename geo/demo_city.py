@@ -138,9 +138,7 @@ def generate_demo_city(
     grids = snap_coverage(shapely.transform(layers[4].geoms, to_lonlat), GRID_SIZE_DEG)
     geoms_by_depth: list[GeometryArray] = [grids]
     for depth in (3, 2, 1, 0):
-        geoms_by_depth.insert(
-            0, _dissolve(geoms_by_depth[0], layers[depth + 1].parent, len(layers[depth].geoms))
-        )
+        geoms_by_depth.insert(0, _dissolve(geoms_by_depth[0], layers[depth + 1].parent, len(layers[depth].geoms)))
     households = _grid_households(spec, rng)
     return _assemble(spec, layers, geoms_by_depth, households, rng)
 
@@ -221,14 +219,10 @@ def _split_level(
     return _Layer(geoms=np.concatenate(geoms), parent=np.concatenate(owners))
 
 
-def _split_batch(
-    parents: GeometryArray, counts: IntArray, rng: np.random.Generator
-) -> tuple[GeometryArray, IntArray]:
+def _split_batch(parents: GeometryArray, counts: IntArray, rng: np.random.Generator) -> tuple[GeometryArray, IntArray]:
     """Split a batch of parents at once; children come out grouped by parent, in code order."""
     owner = np.repeat(np.arange(parents.size), counts)
-    seeds = np.concatenate(
-        [np.asarray(random_points_in(p, int(k), rng)) for p, k in zip(parents, counts, strict=True)]
-    )
+    seeds = np.concatenate([np.asarray(random_points_in(p, int(k), rng)) for p, k in zip(parents, counts, strict=True)])
     multi = counts > 1
     cells = np.asarray(parents[owner], dtype=object)
     if multi.any():
@@ -255,9 +249,7 @@ def _split_batch(
     return cells[order], owner[order]
 
 
-def _reading_order(
-    cells: GeometryArray, owner: IntArray, parents: GeometryArray, counts: IntArray
-) -> IntArray:
+def _reading_order(cells: GeometryArray, owner: IntArray, parents: GeometryArray, counts: IntArray) -> IntArray:
     """Order children row by row from north-west, grouped by parent, for stable codes."""
     centre = np.asarray(shapely.get_coordinates(shapely.centroid(cells)))
     top = np.asarray(shapely.bounds(parents))[:, 3]
@@ -312,9 +304,7 @@ def _assemble(
     """Turn the per-level arrays into Unit records with codes, names and households."""
     households = [grid_households]
     for depth in (3, 2, 1, 0):
-        sums = np.bincount(
-            layers[depth + 1].parent, weights=households[0], minlength=len(layers[depth].geoms)
-        )
+        sums = np.bincount(layers[depth + 1].parent, weights=households[0], minlength=len(layers[depth].geoms))
         households.insert(0, sums.astype(np.intp))
     units = [
         Unit(

@@ -78,9 +78,7 @@ class Hierarchy:
                 raise HierarchyError(f"unit {unit.code!r} has no parent_code")
             parent = by_code.get(unit.parent_code)
             if parent is None:
-                raise HierarchyError(
-                    f"unit {unit.code!r} names missing parent {unit.parent_code!r}"
-                )
+                raise HierarchyError(f"unit {unit.code!r} names missing parent {unit.parent_code!r}")
             if unit.level != parent.level + 1:
                 raise HierarchyError(
                     f"unit {unit.code!r} ({unit.level.name}) cannot sit directly under "
@@ -91,9 +89,7 @@ class Hierarchy:
         ordered = sorted(by_code.values(), key=lambda u: (u.level, u.code))
         self._by_code = by_code
         self._city = by_code[cities[0]]
-        self._children = {
-            code: tuple(by_code[c] for c in sorted(kids)) for code, kids in children.items()
-        }
+        self._children = {code: tuple(by_code[c] for c in sorted(kids)) for code, kids in children.items()}
         self._by_level = {level: tuple(u for u in ordered if u.level is level) for level in Level}
         # Top-down pass: ancestors and districts come from the parent's answers.
         ancestors: dict[str, tuple[str, ...]] = {}
@@ -104,9 +100,7 @@ class Hierarchy:
                 district[unit.code] = None
             else:
                 ancestors[unit.code] = (unit.parent_code, *ancestors[unit.parent_code])
-                district[unit.code] = (
-                    unit.code if unit.level is Level.DISTRICT else district[unit.parent_code]
-                )
+                district[unit.code] = unit.code if unit.level is Level.DISTRICT else district[unit.parent_code]
         # Bottom-up pass: a subtree's grids are the merged grids of its children.
         grids_under: dict[str, tuple[str, ...]] = {}
         for unit in reversed(ordered):
@@ -123,8 +117,7 @@ class Hierarchy:
         self._grids_under = grids_under
         raw = np.asarray(shapely.bounds([u.geometry for u in ordered]), dtype=np.float64)
         self._bounds: dict[str, tuple[float, float, float, float]] = {
-            u.code: (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
-            for u, b in zip(ordered, raw, strict=True)
+            u.code: (float(b[0]), float(b[1]), float(b[2]), float(b[3])) for u, b in zip(ordered, raw, strict=True)
         }
 
     def __len__(self) -> int:

@@ -80,9 +80,7 @@ def level_feature_collection(
         raise ValueError(f"tolerance_m must be >= 0, got {tolerance_m}")
     geoms = np.array([u.geometry for u in units], dtype=object)
     if tolerance_m > 0:
-        geoms = shapely.coverage_simplify(
-            geoms, tolerance_m / METRES_PER_DEGREE, simplify_boundary=simplify_boundary
-        )
+        geoms = shapely.coverage_simplify(geoms, tolerance_m / METRES_PER_DEGREE, simplify_boundary=simplify_boundary)
     shapes = shapely.orient_polygons(_round_coverage(geoms, precision))
     geometries = _geometries_json(shapes)
     features = [
@@ -113,9 +111,7 @@ def _round_coverage(geoms: GeometryArray, precision: float) -> GeometryArray:
         return out
 
     rounded: GeometryArray = shapely.remove_repeated_points(shapely.transform(geoms, snap))
-    broken = ~np.asarray(shapely.is_valid(rounded), dtype=bool) | np.asarray(
-        shapely.is_empty(rounded), dtype=bool
-    )
+    broken = ~np.asarray(shapely.is_valid(rounded), dtype=bool) | np.asarray(shapely.is_empty(rounded), dtype=bool)
     if not broken.any():
         return rounded
     try:
@@ -143,8 +139,6 @@ def _geometries_json(shapes: GeometryArray) -> list[dict[str, Any]]:
     for polygon, owner in zip(polygons, part_owner.tolist(), strict=True):
         grouped[owner].append(polygon)
     return [
-        {"type": "Polygon", "coordinates": polys[0]}
-        if type_id == 3
-        else {"type": "MultiPolygon", "coordinates": polys}
+        {"type": "Polygon", "coordinates": polys[0]} if type_id == 3 else {"type": "MultiPolygon", "coordinates": polys}
         for polys, type_id in zip(grouped, type_ids.tolist(), strict=True)
     ]

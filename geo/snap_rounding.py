@@ -45,9 +45,7 @@ def snap_coverage(geoms: Any, grid_size: float) -> GeometryArray:
     if src.size == 0:
         return np.empty(0, dtype=object)
     lines = shapely.union_all(shapely.boundary(src), grid_size=grid_size)
-    faces = np.asarray(
-        shapely.get_parts(shapely.polygonize(shapely.get_parts(lines))), dtype=object
-    )
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(lines))), dtype=object)
     owner = _face_owners(src, faces)
     missing = np.setdiff1d(np.arange(src.size), owner)
     if missing.size:

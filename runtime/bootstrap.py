@@ -69,8 +69,14 @@ def ensure_demo_city(
     geo = GeoRepository(engine)
     spec = demo_spec(settings)
     wanted = "demo:" + json.dumps(
-        {"seed": spec.seed, "grids": spec.grids, "communities": spec.communities,
-         "streets": spec.streets, "districts": spec.districts, "devices_per_grid": settings.devices_per_grid},
+        {
+            "seed": spec.seed,
+            "grids": spec.grids,
+            "communities": spec.communities,
+            "streets": spec.streets,
+            "districts": spec.districts,
+            "devices_per_grid": settings.devices_per_grid,
+        },
         sort_keys=True,
     )
     source = meta.get(GEO_SOURCE_KEY)

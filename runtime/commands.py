@@ -82,8 +82,11 @@ def _init(settings: Settings) -> None:
             bar.refresh()
 
         hierarchy = ensure_demo_city(engine, settings, progress)
-    print(f"city {hierarchy.city.name}: {len(hierarchy.at_level(Level.GRID))} grids, "
-          f"{DeviceRepository(engine).count()} devices", flush=True)
+    print(
+        f"city {hierarchy.city.name}: {len(hierarchy.at_level(Level.GRID))} grids, "
+        f"{DeviceRepository(engine).count()} devices",
+        flush=True,
+    )
     engine.dispose()
 
 
@@ -153,6 +156,7 @@ def _worker(settings: Settings, name: str) -> int:
         batch=settings.worker_batch,
         claim_idle_ms=settings.worker_claim_idle_ms,
         max_deliveries=settings.max_deliveries,
+        dedup_window_s=settings.dedup_window_s,
         window_minutes=settings.window_minutes,
     )
     aggregator = MapAggregator(

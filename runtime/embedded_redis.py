@@ -8,6 +8,7 @@ wrapper) so that it never daemonizes, listens only on a unix socket, and stops w
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -62,7 +63,7 @@ class EmbeddedRedis:
         self.extra_config = dict(extra_config or {})
         self.executable = executable or redis_server_executable()
         self._process: subprocess.Popen[bytes] | None = None
-        self._short_dir: str | None = None
+        self._short_dir: Path | None = None
         self.socket_path = self._choose_socket_path()
 
     @property
@@ -79,8 +80,11 @@ class EmbeddedRedis:
         path = str(self.directory / "redis.sock")
         if len(path) <= _MAX_SOCKET_PATH:
             return path
-        self._short_dir = tempfile.mkdtemp(prefix="gw-redis-")
-        return os.path.join(self._short_dir, "redis.sock")
+        # Too long for a unix socket: a short directory named after the data dir, so a restarted
+        # server listens where its clients expect it.
+        digest = hashlib.sha256(str(self.directory).encode()).hexdigest()[:16]
+        self._short_dir = Path(tempfile.gettempdir()) / f"gw-redis-{digest}"
+        return str(self._short_dir / "redis.sock")
 
     def config_text(self) -> str:
         """Render the server configuration."""
@@ -105,6 +109,8 @@ class EmbeddedRedis:
         if self._process and self._process.poll() is None:
             return self.url
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self._short_dir:
+            self._short_dir.mkdir(mode=0o700, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
         conf = self.directory / "redis.conf"
@@ -138,9 +144,7 @@ class EmbeddedRedis:
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down, flushing the AOF; kill it if it does not go."""
         proc, self._process = self._process, None
-        if proc is None:
-            return
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.terminate()  # SIGTERM: redis flushes AOF and exits
             try:
                 proc.wait(timeout)
@@ -149,8 +153,6 @@ class EmbeddedRedis:
                 proc.wait()
         if self._short_dir:
             shutil.rmtree(self._short_dir, ignore_errors=True)
-            self._short_dir = None
-            self.socket_path = self._choose_socket_path()
 
     def kill(self) -> None:
         """Kill the server with SIGKILL, as a crash would (for fault tests)."""

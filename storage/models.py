@@ -29,9 +29,7 @@ class GeoUnitRow(Base):
     code: Mapped[str] = mapped_column(String(24), primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     level: Mapped[int] = mapped_column(Integer, index=True)
-    parent_code: Mapped[str | None] = mapped_column(
-        String(24), ForeignKey("geo_unit.code"), index=True, nullable=True
-    )
+    parent_code: Mapped[str | None] = mapped_column(String(24), ForeignKey("geo_unit.code"), index=True, nullable=True)
     households: Mapped[int] = mapped_column(Integer, default=0)
     geometry_wkb: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -131,11 +131,12 @@ class DeviceRepository:
 
     def load_all(self) -> list[Device]:
         """Load every active device."""
-        query = select(
-            DeviceRow.device_id, DeviceRow.device_type, DeviceRow.lon, DeviceRow.lat, DeviceRow.grid_code
-        ).where(DeviceRow.status == "active").order_by(DeviceRow.device_id)
+        query = (
+            select(DeviceRow.device_id, DeviceRow.device_type, DeviceRow.lon, DeviceRow.lat, DeviceRow.grid_code)
+            .where(DeviceRow.status == "active")
+            .order_by(DeviceRow.device_id)
+        )
         with self._engine.connect() as conn:
             return [
-                Device(r.device_id, DeviceType(r.device_type), r.lon, r.lat, r.grid_code)
-                for r in conn.execute(query)
+                Device(r.device_id, DeviceType(r.device_type), r.lon, r.lat, r.grid_code) for r in conn.execute(query)
             ]

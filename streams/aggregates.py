@@ -101,7 +101,7 @@ class MapAggregator:
             except redis.RedisError as exc:
                 log.warning("aggregator tick failed: %s", exc)
                 self._levels = None  # resync from Redis once it is back
-            except Exception:  # noqa: BLE001 - the map must keep updating
+            except Exception:
                 log.exception("aggregator tick failed")
                 self._levels = None
             self._stop.wait(max(0.0, self.interval_s - (self._clock() - started)))
@@ -116,7 +116,7 @@ class MapAggregator:
         if self._r.set(self._keys.aggregator_lease, self.owner, nx=True, px=ttl_ms):
             return True
         holder = self._r.get(self._keys.aggregator_lease)
-        if holder is not None and holder.decode() == self.owner:
+        if holder is not None and _text(holder) == self.owner:
             self._r.pexpire(self._keys.aggregator_lease, ttl_ms)
             return True
         return False
@@ -178,7 +178,7 @@ class MapAggregator:
 
     def _load_levels(self) -> dict[str, int]:
         raw = self._r.hgetall(self._keys.map_levels)
-        return {k.decode(): int(v) for k, v in raw.items()}
+        return {_text(k): int(v) for k, v in raw.items()}
 
     def _kpis(self, now: float) -> KpiSnapshot:
         pipe = self._r.pipeline(transaction=False)
@@ -220,6 +220,10 @@ class MapAggregator:
         out.publish(self._keys.push_channel, encode_push("kpis", kpi_msg))
         out.execute()
         return seq
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def read_snapshot(client: redis.Redis, keys: RedisKeys) -> dict[str, object]:

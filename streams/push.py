@@ -7,6 +7,7 @@ that misses one sees a gap in the sequence numbers and resyncs from the snapshot
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -38,7 +39,7 @@ class PushBridge:
         """Relay messages until stop(); resubscribe after any Redis outage."""
         backoff = 0.1
         while not self._stop.is_set():
-            pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self._keys.push_channel)
                 self.connected.set()
@@ -59,10 +60,8 @@ class PushBridge:
                     log.warning("push bridge lost redis (%s); retrying in %.1f s", exc, backoff)
             finally:
                 self.connected.clear()
-                try:
+                with contextlib.suppress(Exception):  # closing a broken connection may fail too
                     pubsub.close()
-                except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too
-                    pass
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
 

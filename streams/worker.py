@@ -116,7 +116,7 @@ class IngestWorker:
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
-        dedup_window_s: int = 3600,
+        dedup_window_s: int = 900,
         window_minutes: int = 10,
         dead_maxlen: int = 1_000_000,
         clock: Callable[[], float] = time.time,
@@ -164,7 +164,7 @@ class IngestWorker:
                     self._read_own_pending = True
                     continue  # the group vanished (e.g. Redis lost its data): recreate it
                 log.exception("redis refused a command; retrying in %.1f s", backoff)
-            except Exception:  # noqa: BLE001 - a worker must survive any bug in one batch
+            except Exception:
                 log.exception("unexpected error in worker loop; retrying in %.1f s", backoff)
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
@@ -226,26 +226,25 @@ class IngestWorker:
         )
         if not pending:
             return [], set()
-        ids = [p["message_id"] for p in pending]
-        poison = {p["message_id"] for p in pending if p["times_delivered"] >= self.max_deliveries}
+        rows: list[dict[str, Any]] = list(pending)  # redis-py's row type is looser than its values
+        ids: list[bytes] = [row["message_id"] for row in rows]
+        poison = {row["message_id"] for row in rows if row["times_delivered"] >= self.max_deliveries}
         claimed: Any = self._r.xclaim(
             self.keys.ingest_stream,
             self.keys.worker_group,
             self.consumer,
             min_idle_time=self.claim_idle_ms,
-            message_ids=ids,
+            message_ids=list[int | bytes | str | memoryview](ids),
         )
         claimed_ids = {c[0] for c in claimed}
         # Entries trimmed from the stream while pending come back missing: dead-letter them.
-        missing = [(i, None) for i in ids if i not in claimed_ids]
+        missing: list[tuple[bytes, dict[bytes, bytes] | None]] = [(i, None) for i in ids if i not in claimed_ids]
         if claimed or missing:
             log.info("reclaimed %d stale entries (%d poison)", len(claimed) + len(missing), len(poison))
         return [*claimed, *missing], poison
 
-    def _handle(
-        self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]
-    ) -> BatchResult:
-        parsed: list[tuple[bytes, Any]] = []
+    def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]) -> BatchResult:
+        parsed: list[tuple[bytes, Any, bytes]] = []
         bad: list[_Bad] = []
         for entry_id, fields in entries:
             raw = (fields or {}).get(DATA_FIELD.encode())
@@ -257,18 +256,18 @@ class IngestWorker:
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, detail, raw))
                 continue
             try:
-                parsed.append((entry_id, parse_event(raw)))
+                parsed.append((entry_id, parse_event(raw), raw))
             except InvalidEvent as exc:
                 bad.append(_Bad(entry_id, exc.reason, exc.detail, raw))
             except Exception as exc:  # noqa: BLE001 - one bad entry must not block the stream
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, repr(exc)[:200], raw))
         good: list[_Good] = []
         if parsed:
-            grids = self._placer.locate_many([e.lon for _, e in parsed], [e.lat for _, e in parsed])
-            for (entry_id, event), grid in zip(parsed, grids, strict=True):
+            grids = self._placer.locate_many([e.lon for _, e, _ in parsed], [e.lat for _, e, _ in parsed])
+            for (entry_id, event, raw), grid in zip(parsed, grids, strict=True):
                 if grid is None:
                     detail = f"point ({event.lon}, {event.lat}) is in no grid"
-                    bad.append(_Bad(entry_id, RejectReason.UNPLACEABLE, detail, event.to_json().encode()))
+                    bad.append(_Bad(entry_id, RejectReason.UNPLACEABLE, detail, raw))
                 else:
                     counts = event.type is not EventType.HEARTBEAT
                     good.append(_Good(entry_id, event.event_id.hex, grid, event.device_id, counts))

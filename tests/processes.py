@@ -33,7 +33,11 @@ def start(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Pope
     """Start `python app.py ARGS` in its own process group, logging to a file."""
     out = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), *args], env=dict(env), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        [sys.executable, str(ROOT / "app.py"), *args],
+        env=dict(env),
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 

@@ -45,8 +45,14 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     with EmbeddedRedis(tmp / "redis") as server:
         port = free_port()
         env = app_env(GRIDWATCH_DATA_DIR=str(tmp / "var"), GRIDWATCH_REDIS_URL=server.url, GRIDWATCH_PORT=str(port))
-        subprocess.run([sys.executable, str(ROOT / "app.py"), "init"], env=env, cwd=ROOT, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "init"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         log = tmp / "app.log"
         web = start(["serve"], env, log)
         worker = start(["worker", "--name", "browser-test"], env, log)
@@ -91,8 +97,14 @@ return Array.from(r._container.getContext('2d').getImageData(x, y, 1, 1).data);
 
 def grids_drawn(browser: webdriver.Chrome, prefix: str) -> int:
     """Count grid layers on the map whose code starts with prefix."""
-    return int(js(browser, "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4"
-                           " && l.feature.properties.code.startsWith(arguments[0])).length", prefix))
+    return int(
+        js(
+            browser,
+            "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4"
+            " && l.feature.properties.code.startsWith(arguments[0])).length",
+            prefix,
+        )
+    )
 
 
 def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.Chrome) -> None:
@@ -104,8 +116,13 @@ def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.
 
     started = time.monotonic()
     browser.get(f"{running_app.url}/?district={district.code}")
-    poll(browser, "return window.gw && Object.values(gw.layers).filter(l => l._map && "
-                  "l.feature.properties.level === 4).length >= arguments[0]", len(grids), timeout=30)
+    poll(
+        browser,
+        "return window.gw && Object.values(gw.layers).filter(l => l._map && "
+        "l.feature.properties.level === 4).length >= arguments[0]",
+        len(grids),
+        timeout=30,
+    )
     drawn_after = time.monotonic() - started
     poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')")
     # Let the first resync land, then read the grid's colour as painted.
@@ -117,12 +134,23 @@ def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.
 
     sent = time.monotonic()
     append_events(running_app.redis, "gw:ingest", [gate_event(lon, lat, device=f"T{i}") for i in range(45)])
-    poll(browser, "return gw.layers[arguments[0]].options.fillColor === arguments[1]", target.code, LEVEL_COLOURS[4],
-         timeout=10)
+    poll(
+        browser,
+        "return gw.layers[arguments[0]].options.fillColor === arguments[1]",
+        target.code,
+        LEVEL_COLOURS[4],
+        timeout=10,
+    )
     seen_after = time.monotonic() - sent
-    after_pixel = poll(browser, "const p = (function(){" + PIXEL + "}).apply(null, arguments);"
-                       "return JSON.stringify(p) !== arguments[3] ? p : null",
-                       target.code, lon, lat, str(before_pixel).replace(" ", ""))
+    after_pixel = poll(
+        browser,
+        "const p = (function(){" + PIXEL + "}).apply(null, arguments);"
+        "return JSON.stringify(p) !== arguments[3] ? p : null",
+        target.code,
+        lon,
+        lat,
+        str(before_pixel).replace(" ", ""),
+    )
     assert after_pixel != before_pixel
     # The district and street above the grid were recoloured from the same delta (mean per grid).
     assert js(browser, "return gw.levels[arguments[0]]", target.code) == 4
@@ -142,17 +170,31 @@ def test_city_view_and_drill_down_by_click(running_app: RunningApp, browser: web
     city = running_app.city
     browser.get(running_app.url)
     streets = len(city.at_level(Level.STREET))
-    poll(browser, "return window.gw && Object.values(gw.layers).filter(l => l._map && "
-                  "l.feature.properties.level === 2).length === arguments[0]", streets, timeout=30)
-    assert js(browser, "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4).length") == 0
+    poll(
+        browser,
+        "return window.gw && Object.values(gw.layers).filter(l => l._map && "
+        "l.feature.properties.level === 2).length === arguments[0]",
+        streets,
+        timeout=30,
+    )
+    assert (
+        js(browser, "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4).length")
+        == 0
+    )
     street = city.at_level(Level.STREET)[0]
     slon, slat = inside(street)
     # The map has been fitted to the city and has not moved for a while (no fit is pending).
     poll(browser, "return gw.fitted !== undefined && Date.now() - gw.fitted > 1000")
 
     # Click the street where it is drawn: the map loads that district's grids and zooms to it.
-    x, y = js(browser, "const l = gw.layers[arguments[0]]; const p = l._map.latLngToContainerPoint("
-                       "[arguments[2], arguments[1]]); return [p.x, p.y]", street.code, slon, slat)
+    x, y = js(
+        browser,
+        "const l = gw.layers[arguments[0]]; const p = l._map.latLngToContainerPoint("
+        "[arguments[2], arguments[1]]); return [p.x, p.y]",
+        street.code,
+        slon,
+        slat,
+    )
     map_el = browser.find_element(By.ID, ids.MAP)
     size = map_el.size
     ActionChains(browser).move_to_element_with_offset(
@@ -166,6 +208,10 @@ def test_city_view_and_drill_down_by_click(running_app: RunningApp, browser: web
         time.sleep(0.05)
     state = js(browser, "return [gw.selection, gw.leaflet.getZoom(), Object.keys(gw.layers).length]")
     assert drawn == expected, state
-    crumb = poll(browser, "return document.getElementById('gw-breadcrumb').textContent.includes(arguments[0])"
-                          " && document.getElementById('gw-breadcrumb').textContent", city.get(district).name)
+    crumb = poll(
+        browser,
+        "return document.getElementById('gw-breadcrumb').textContent.includes(arguments[0])"
+        " && document.getElementById('gw-breadcrumb').textContent",
+        city.get(district).name,
+    )
     assert city.get(district).name in crumb

@@ -29,9 +29,7 @@ def level_geoms(city: Hierarchy, level: Level) -> list[shapely.Geometry]:
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_counts_per_level_match_spec(
-    geo_spec: DemoCitySpec, geo_city: Hierarchy, level: Level
-) -> None:
+def test_counts_per_level_match_spec(geo_spec: DemoCitySpec, geo_city: Hierarchy, level: Level) -> None:
     expected = (
         1,
         geo_spec.districts,
@@ -42,9 +40,7 @@ def test_counts_per_level_match_spec(
     assert len(geo_city.at_level(level)) == expected[level]
 
 
-def test_units_come_ordered_by_level_then_code(
-    geo_spec: DemoCitySpec, geo_units: list[Unit]
-) -> None:
+def test_units_come_ordered_by_level_then_code(geo_spec: DemoCitySpec, geo_units: list[Unit]) -> None:
     keys = [(u.level, u.code) for u in geo_units]
     assert keys == sorted(keys)
     assert geo_units[0].code == geo_spec.city_code
@@ -125,9 +121,7 @@ def test_generation_is_deterministic(geo_spec: DemoCitySpec, geo_units: list[Uni
     )
 
 
-def test_different_seed_gives_different_geometry(
-    geo_spec: DemoCitySpec, geo_units: list[Unit]
-) -> None:
+def test_different_seed_gives_different_geometry(geo_spec: DemoCitySpec, geo_units: list[Unit]) -> None:
     other = generate_demo_city(dataclasses.replace(geo_spec, seed=7))
     assert len(other) == len(geo_units)
     assert not shapely.equals_exact(other[0].geometry, geo_units[0].geometry)

@@ -52,45 +52,35 @@ def test_one_feature_per_unit_with_properties(
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_json_serialisable_round_trip(
-    collections: dict[Level, dict[str, Any]], level: Level
-) -> None:
+def test_json_serialisable_round_trip(collections: dict[Level, dict[str, Any]], level: Level) -> None:
     fc = collections[level]
     text = json.dumps(fc, ensure_ascii=False, allow_nan=False)
     assert json.loads(text) == fc
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_simplified_level_is_still_a_valid_coverage(
-    collections: dict[Level, dict[str, Any]], level: Level
-) -> None:
+def test_simplified_level_is_still_a_valid_coverage(collections: dict[Level, dict[str, Any]], level: Level) -> None:
     shapes = shapes_of(collections[level])
     assert all(shapely.is_valid(shapes))
     assert shapely.coverage_is_valid(shapes)
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_vertex_count_reduced(
-    geo_city: Hierarchy, collections: dict[Level, dict[str, Any]], level: Level
-) -> None:
+def test_vertex_count_reduced(geo_city: Hierarchy, collections: dict[Level, dict[str, Any]], level: Level) -> None:
     before = vertex_count([u.geometry for u in geo_city.at_level(level)])
     after = vertex_count(shapes_of(collections[level]))
     assert after < before
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_area_preserved_roughly(
-    geo_city: Hierarchy, collections: dict[Level, dict[str, Any]], level: Level
-) -> None:
+def test_area_preserved_roughly(geo_city: Hierarchy, collections: dict[Level, dict[str, Any]], level: Level) -> None:
     original = shapely.area([u.geometry for u in geo_city.at_level(level)])
     simplified = shapely.area(shapes_of(collections[level]))
     assert np.abs(simplified - original).sum() < 0.02 * original.sum()
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_exteriors_counter_clockwise_and_rounded(
-    collections: dict[Level, dict[str, Any]], level: Level
-) -> None:
+def test_exteriors_counter_clockwise_and_rounded(collections: dict[Level, dict[str, Any]], level: Level) -> None:
     for shape in shapes_of(collections[level]):
         for polygon in shapely.get_parts(shape):
             assert polygon.exterior.is_ccw

@@ -68,9 +68,7 @@ def test_interior_point_maps_to_its_grid(grids: tuple[Unit, ...], locator: GridL
         assert locator.locate(inside.x, inside.y) == g.code
 
 
-def test_point_on_shared_edge_goes_to_lowest_code(
-    grids: tuple[Unit, ...], locator: GridLocator
-) -> None:
+def test_point_on_shared_edge_goes_to_lowest_code(grids: tuple[Unit, ...], locator: GridLocator) -> None:
     points = shared_edge_points(grids)
     assert len(points) >= 10
     shuffled = GridLocator(list(reversed(grids)))
@@ -142,9 +140,7 @@ def test_locate_many_equals_locate(geo_city: Hierarchy, locator: GridLocator) ->
         max_size=20,
     )
 )
-def test_locate_many_equals_locate_hypothesis(
-    locator: GridLocator, points: list[tuple[float, float]]
-) -> None:
+def test_locate_many_equals_locate_hypothesis(locator: GridLocator, points: list[tuple[float, float]]) -> None:
     lons = [p[0] for p in points]
     lats = [p[1] for p in points]
     assert locator.locate_many(lons, lats) == [locator.locate(x, y) for x, y in points]

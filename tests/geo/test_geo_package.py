@@ -39,6 +39,4 @@ def test_geo_imports_only_stdlib_shapely_numpy() -> None:
             else:
                 continue
             for root in roots:
-                assert root in ALLOWED_IMPORTS or root in sys.stdlib_module_names, (
-                    f"{path.name} imports {root}"
-                )
+                assert root in ALLOWED_IMPORTS or root in sys.stdlib_module_names, f"{path.name} imports {root}"

@@ -17,8 +17,9 @@ def put(client: redis.Redis, keys: RedisKeys, counts: dict[str, int], minutes_ag
     client.hset(keys.bucket(minute), mapping=counts)  # type: ignore[arg-type]
 
 
-def test_first_tick_publishes_grid_and_ancestor_levels(redis_client: redis.Redis, keys: RedisKeys,
-                                                       small_city: Hierarchy) -> None:
+def test_first_tick_publishes_grid_and_ancestor_levels(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
     grid = small_city.at_level(Level.GRID)[0]
     put(redis_client, keys, {grid.code: 50})
     agg = MapAggregator(redis_client, small_city, keys, owner="a", devices_total=10)
@@ -34,8 +35,9 @@ def test_first_tick_publishes_grid_and_ancestor_levels(redis_client: redis.Redis
     assert result.kpis.events_in_window == 50 and result.kpis.active_grids == 1
 
 
-def test_only_changes_are_published_and_the_window_slides(redis_client: redis.Redis, keys: RedisKeys,
-                                                          small_city: Hierarchy) -> None:
+def test_only_changes_are_published_and_the_window_slides(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
     g1, g2 = small_city.at_level(Level.GRID)[:2]
     put(redis_client, keys, {g1.code: 3})
     put(redis_client, keys, {g2.code: 30}, minutes_ago=20)  # outside the 10-minute window
@@ -61,8 +63,9 @@ def test_only_changes_are_published_and_the_window_slides(redis_client: redis.Re
     pubsub.close()
 
 
-def test_levels_fall_back_when_events_age_out(redis_client: redis.Redis, keys: RedisKeys,
-                                              small_city: Hierarchy) -> None:
+def test_levels_fall_back_when_events_age_out(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
     grid = small_city.at_level(Level.GRID)[0]
     now = [time.time()]
     put(redis_client, keys, {grid.code: 50})
@@ -81,8 +84,9 @@ def test_only_one_aggregator_publishes(redis_client: redis.Redis, keys: RedisKey
     assert b.tick() is not None
 
 
-def test_a_new_aggregator_resumes_from_the_stored_levels(redis_client: redis.Redis, keys: RedisKeys,
-                                                         small_city: Hierarchy) -> None:
+def test_a_new_aggregator_resumes_from_the_stored_levels(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
     grid = small_city.at_level(Level.GRID)[0]
     put(redis_client, keys, {grid.code: 50})
     MapAggregator(redis_client, small_city, keys, owner="a").tick()

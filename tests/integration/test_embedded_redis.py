@@ -43,9 +43,14 @@ def test_data_survives_a_crash_through_the_aof(tmp_path: Path) -> None:
 
 def test_long_data_dirs_get_a_short_socket_path(tmp_path: Path) -> None:
     deep = tmp_path / ("d" * 60) / ("e" * 60)
-    with EmbeddedRedis(deep) as server:
+    server = EmbeddedRedis(deep)
+    with server:
         assert len(server.socket_path) < 100
         assert redis.Redis.from_url(server.url).ping()
+        server.kill()
+        server.start()  # a restart listens on the same path
+        assert redis.Redis.from_url(server.url).ping()
+    assert not Path(server.socket_path).parent.exists()  # nothing left behind in /tmp
 
 
 def test_a_missing_binary_is_a_clear_error(tmp_path: Path) -> None:

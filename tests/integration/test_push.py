@@ -71,7 +71,10 @@ def test_snapshot_and_geojson_endpoints(small_settings: Settings) -> None:
         streets = http.get("/api/v1/geo/street.geojson")
         assert streets.status_code == 200 and streets.mimetype == "application/geo+json"
         assert len(streets.get_json()["features"]) == small_settings.demo_streets
-        assert http.get("/api/v1/geo/street.geojson", headers={"If-None-Match": streets.headers["ETag"]}).status_code == 304
+        assert (
+            http.get("/api/v1/geo/street.geojson", headers={"If-None-Match": streets.headers["ETag"]}).status_code
+            == 304
+        )
         district = city.at_level(1)[0].code  # type: ignore[arg-type]
         grids = http.get(f"/api/v1/geo/grid/{district}.geojson").get_json()["features"]
         assert grids and all(f["properties"]["code"].startswith(district) for f in grids)

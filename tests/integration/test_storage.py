@@ -28,7 +28,11 @@ def test_units_round_trip_exactly(engine: Engine, small_units: list[Unit]) -> No
     for unit in loaded:
         orig = by_code[unit.code]
         assert (unit.name, unit.level, unit.parent_code, unit.households) == (
-            orig.name, orig.level, orig.parent_code, orig.households)
+            orig.name,
+            orig.level,
+            orig.parent_code,
+            orig.households,
+        )
         assert shapely.equals_exact(unit.geometry, orig.geometry, tolerance=0)
     assert repo.count(Level.GRID) == len(Hierarchy(small_units).at_level(Level.GRID))
 

@@ -37,7 +37,10 @@ def test_valid_gate_pass_parses_and_normalises_time_to_utc() -> None:
         (json.dumps(envelope(event_id="nope")), RejectReason.SCHEMA),
         (json.dumps(envelope(lon=200)), RejectReason.SCHEMA),
         (json.dumps(envelope(ts="2026-11-23T08:00:00")), RejectReason.SCHEMA),
-        (json.dumps(envelope(payload={"kind": "gate_pass", "direction": "up", "person": "resident"})), RejectReason.SCHEMA),
+        (
+            json.dumps(envelope(payload={"kind": "gate_pass", "direction": "up", "person": "resident"})),
+            RejectReason.SCHEMA,
+        ),
         (json.dumps(envelope(payload={"kind": "teleport"})), RejectReason.SCHEMA),
         (json.dumps(envelope(extra="field")), RejectReason.SCHEMA),
         (json.dumps(envelope(device_id="<script>")), RejectReason.SCHEMA),

@@ -19,8 +19,13 @@ def test_defaults_are_safe() -> None:
 
 def test_environment_is_read_and_typed() -> None:
     s = Settings.from_env(
-        {"GRIDWATCH_PORT": "9001", "GRIDWATCH_SIM_RATE": "12.5", "GRIDWATCH_DATA_DIR": "/tmp/gw",
-         "GRIDWATCH_REDIS_URL": "redis://10.0.0.1:6379/0", "OTHER": "x"}
+        {
+            "GRIDWATCH_PORT": "9001",
+            "GRIDWATCH_SIM_RATE": "12.5",
+            "GRIDWATCH_DATA_DIR": "/tmp/gw",
+            "GRIDWATCH_REDIS_URL": "redis://10.0.0.1:6379/0",
+            "OTHER": "x",
+        }
     )
     assert (s.port, s.sim_rate, s.data_dir, s.redis_url) == (9001, 12.5, Path("/tmp/gw"), "redis://10.0.0.1:6379/0")
 

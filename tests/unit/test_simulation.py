@@ -10,8 +10,7 @@ from domain.events import parse_event
 from domain.simulation import EventFactory
 
 DEVICES = [
-    Device(f"D{i:04d}", t, 118.8 + i * 1e-4, 32.0, f"G{i // 3:03d}")
-    for i, t in enumerate(list(DeviceType) * 30)
+    Device(f"D{i:04d}", t, 118.8 + i * 1e-4, 32.0, f"G{i // 3:03d}") for i, t in enumerate(list(DeviceType) * 30)
 ]
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

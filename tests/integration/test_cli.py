@@ -1,0 +1,68 @@
+"""The command line, run as a user would: `python app.py run`, then Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from tests.conftest import SMALL_CITY
+from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
+
+
+def test_help_lists_the_commands() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    for command in ("serve", "worker", "simulate", "run", "init"):
+        assert command in out
+
+
+def snapshot(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"{url}/api/v1/map/snapshot", timeout=5) as resp:  # noqa: S310 - loopback
+        data: dict[str, object] = json.loads(resp.read())
+        return data
+
+
+def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    data_dir = tmp_path / "var"
+    env = app_env(
+        GRIDWATCH_DATA_DIR=str(data_dir),
+        GRIDWATCH_PORT=str(port),
+        GRIDWATCH_SIM_RATE="300",
+        GRIDWATCH_DEMO_SEED=str(SMALL_CITY.seed),
+        GRIDWATCH_DEMO_GRIDS=str(SMALL_CITY.grids),
+        GRIDWATCH_DEMO_COMMUNITIES=str(SMALL_CITY.communities),
+        GRIDWATCH_DEMO_STREETS=str(SMALL_CITY.streets),
+        GRIDWATCH_DEMO_DISTRICTS=str(SMALL_CITY.districts),
+    )
+    log = tmp_path / "run.log"
+    proc = start(["run"], env, log)  # no GRIDWATCH_REDIS_URL: the embedded Redis is started
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/healthz", timeout=120)
+        assert f"Gridwatch is running: {url}/" in log.read_text()
+        family = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in family)
+        assert "worker" in names and "simulate" in names and "redis-server" in names
+        # Simulated events flow through the worker to the map within seconds.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and snapshot(url)["seq"] == 0:
+            time.sleep(0.25)
+        snap = snapshot(url)
+        assert snap["seq"] > 0, log.read_text()[-2000:]  # type: ignore[operator]
+        assert snap["kpis"]["events_per_second"] > 0  # type: ignore[index]
+        assert (data_dir / "redis" / "appendonly.aof").exists()
+        assert (data_dir / "gridwatch.db").exists()
+    finally:
+        code = stop(proc, signal.SIGINT, timeout=30)  # Ctrl-C reaches the whole foreground group
+    assert code == 0, log.read_text()[-3000:]
+    assert "Gridwatch stopped." in log.read_text()
+    assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
