@@ -118,6 +118,20 @@ def _redis_for(settings: Settings) -> Iterator[Settings]:
         server.stop()
 
 
+def _interrupt_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into KeyboardInterrupt, so every way of stopping cleans up.
+
+    SIGINT is installed explicitly: a process started in the background by a shell inherits
+    it as ignored, and Python would keep it that way.
+    """
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
 def _on_signals(stop: Callable[[], None]) -> None:
     def handler(_signum: int, _frame: object) -> None:
         stop()
@@ -128,6 +142,7 @@ def _on_signals(stop: Callable[[], None]) -> None:
 
 # -- commands ------------------------------------------------------------------------------------
 def _serve(settings: Settings, create_app: Callable[[Settings], Any]) -> int:
+    _interrupt_on_signals()
     _init(settings)
     with _redis_for(settings) as s:
         app = create_app(s)
@@ -232,6 +247,7 @@ class _Child:
 
 
 def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Settings], Any]) -> int:
+    _interrupt_on_signals()
     _init(settings)
     with _redis_for(settings) as s:
         env = dict(os.environ, GRIDWATCH_REDIS_URL=s.redis_url or "", GRIDWATCH_DATA_DIR=str(s.data_dir))
@@ -258,6 +274,8 @@ def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Setti
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             stopping.set()
             for child in children:
                 child.stop()

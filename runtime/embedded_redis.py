@@ -8,15 +8,20 @@ wrapper) so that it never daemonizes, listens only on a unix socket, and stops w
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import fcntl
 import hashlib
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 import redis
 
@@ -29,6 +34,18 @@ _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux; keep a margin.
 
 class EmbeddedRedisError(RuntimeError):
     """The private Redis server could not be started."""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to send SIGTERM to this child when the process that started it dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def redis_server_executable() -> str:
@@ -63,6 +80,7 @@ class EmbeddedRedis:
         self.extra_config = dict(extra_config or {})
         self.executable = executable or redis_server_executable()
         self._process: subprocess.Popen[bytes] | None = None
+        self._lock: TextIO | None = None
         self._short_dir: Path | None = None
         self.socket_path = self._choose_socket_path()
 
@@ -109,6 +127,7 @@ class EmbeddedRedis:
         if self._process and self._process.poll() is None:
             return self.url
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
         if self._short_dir:
             self._short_dir.mkdir(mode=0o700, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
@@ -121,6 +140,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C for the terminal must not kill Redis before we flush
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - no threads touched
         )
         deadline = time.monotonic() + timeout
         client = redis.Redis(unix_socket_path=self.socket_path, socket_connect_timeout=0.5)
@@ -141,6 +161,31 @@ class EmbeddedRedis:
         self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer within {timeout} s")
 
+    def _take_lock(self) -> None:
+        """Own the data directory, so two processes never run a Redis on the same AOF."""
+        if self._lock is not None:
+            return
+        handle = (self.directory / "owner.lock").open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise EmbeddedRedisError(
+                f"{self.directory} is in use by {owner}: stop it first, or use another GRIDWATCH_DATA_DIR"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down, flushing the AOF; kill it if it does not go."""
         proc, self._process = self._process, None
@@ -153,6 +198,7 @@ class EmbeddedRedis:
                 proc.wait()
         if self._short_dir:
             shutil.rmtree(self._short_dir, ignore_errors=True)
+        self._release_lock()
 
     def kill(self) -> None:
         """Kill the server with SIGKILL, as a crash would (for fault tests)."""

@@ -42,10 +42,13 @@ def start(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Pope
     )
 
 
-def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-    """Signal a child's process group and wait for it to exit; kill it if it hangs."""
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20, group: bool = True) -> int:
+    """Signal a child (its whole process group, as a terminal does) and wait; kill it if it hangs."""
     if proc.poll() is None:
-        os.killpg(proc.pid, sig)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:

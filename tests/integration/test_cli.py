@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.conftest import SMALL_CITY
 from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
@@ -30,7 +31,12 @@ def snapshot(url: str) -> dict[str, object]:
         return data
 
 
-def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "whole_group"),
+    [(signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c-to-the-terminal-group", "sigterm-to-the-parent-only"],
+)
+def test_run_starts_everything_and_a_signal_stops_everything(tmp_path: Path, sig: int, whole_group: bool) -> None:
     port = free_port()
     data_dir = tmp_path / "var"
     env = app_env(
@@ -62,7 +68,7 @@ def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> No
         assert (data_dir / "redis" / "appendonly.aof").exists()
         assert (data_dir / "gridwatch.db").exists()
     finally:
-        code = stop(proc, signal.SIGINT, timeout=30)  # Ctrl-C reaches the whole foreground group
+        code = stop(proc, sig, timeout=30, group=whole_group)
     assert code == 0, log.read_text()[-3000:]
     assert "Gridwatch stopped." in log.read_text()
     assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

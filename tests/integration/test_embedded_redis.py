@@ -57,3 +57,40 @@ def test_a_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
     server = EmbeddedRedis(tmp_path, executable="/nonexistent/redis-server")
     with pytest.raises((EmbeddedRedisError, FileNotFoundError)):
         server.start(timeout=1)
+
+
+def test_a_second_owner_of_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path / "r"):
+        with pytest.raises(EmbeddedRedisError, match="in use by pid"):
+            EmbeddedRedis(tmp_path / "r").start()
+    with EmbeddedRedis(tmp_path / "r") as again:  # released on stop
+        assert redis.Redis.from_url(again.url).ping()
+
+
+def test_redis_goes_when_its_owner_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from runtime.embedded_redis import EmbeddedRedis; s = EmbeddedRedis(Path(sys.argv[1])); s.start(); "
+            "print(s.pid, flush=True); time.sleep(60)",
+            str(tmp_path / "r"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None
+    redis_pid = int(owner.stdout.readline())
+    owner.kill()  # SIGKILL: no clean-up code of ours runs
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(redis_pid) and psutil.Process(redis_pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "redis-server outlived its owner"
+        time.sleep(0.05)
