@@ -30,7 +30,7 @@ class Settings:
     """Everything Gridwatch can be configured with; see the README's configuration table."""
 
     data_dir: Path = field(
-        default=Path("var"), metadata=_doc("Where the embedded Redis, the SQLite file and uploads live.")
+        default=Path("var"), metadata=_doc("Where the embedded Redis, the SQLite file and the session key live.")
     )
     redis_url: str | None = field(
         default=None,
@@ -76,6 +76,16 @@ class Settings:
     language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
     tile_url: str | None = field(default=None, metadata=_doc("Optional URL template of the city's own tile server."))
     log_level: str = field(default="INFO", metadata=_doc("Python logging level."))
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"{PREFIX}PORT must be 1-65535, not {self.port}")
+        if self.language not in ("zh-CN", "en"):
+            raise SettingsError(f"{PREFIX}LANGUAGE must be zh-CN or en, not {self.language!r}")
+        if self.sim_rate < 0 or self.delta_interval_s <= 0 or self.window_minutes < 1 or self.worker_batch < 1:
+            raise SettingsError("rates, intervals, windows and batch sizes must be positive")
+        if self.data_dir is not None and not isinstance(self.data_dir, Path):
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

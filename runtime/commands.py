@@ -58,6 +58,7 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # every process migrates; say so only on change
     command = args.command or "serve"
     if command == "init":
         _init(settings)

@@ -60,9 +60,8 @@ def test_a_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_second_owner_of_the_same_data_dir_is_refused(tmp_path: Path) -> None:
-    with EmbeddedRedis(tmp_path / "r"):
-        with pytest.raises(EmbeddedRedisError, match="in use by pid"):
-            EmbeddedRedis(tmp_path / "r").start()
+    with EmbeddedRedis(tmp_path / "r"), pytest.raises(EmbeddedRedisError, match="in use by pid"):
+        EmbeddedRedis(tmp_path / "r").start()
     with EmbeddedRedis(tmp_path / "r") as again:  # released on stop
         assert redis.Redis.from_url(again.url).ping()
 

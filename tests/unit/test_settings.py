@@ -49,3 +49,18 @@ def test_every_field_is_documented() -> None:
     rows = Settings.documented()
     assert all(name.startswith("GRIDWATCH_") and doc for name, _, doc in rows)
     assert len(rows) == len(Settings.__dataclass_fields__)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"GRIDWATCH_PORT": "0"}, {"GRIDWATCH_LANGUAGE": "fr"}, {"GRIDWATCH_WINDOW_MINUTES": "0"}],
+)
+def test_out_of_range_values_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
+
+
+def test_the_readme_documents_every_variable() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name, default, _ in Settings.documented():
+        assert f"| `{name}` | `{default}` |" in readme, name
