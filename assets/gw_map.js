@@ -10,6 +10,7 @@
   gw.seq = 0;       // sequence number of the last applied delta
   gw.updates = 0;   // deltas applied (for tests and diagnostics)
   gw.resyncs = 0;
+  gw.staleAfterMs = 5000;
 
   function fill(level) {
     return gw.colours[level] || gw.colours[0];
@@ -126,15 +127,18 @@
       gw.lastData = Date.now();
       return msg.display || window.dash_clientside.no_update;
     },
-    onConnection: function (connected, liveText, staleText) {
-      if (connected) {
-        gw.resync();
+    // Live only while connected AND data keeps arriving (KPIs come every tick): a worker or
+    // aggregator outage shows as stale even though the socket is up.
+    onStatus: function (connected, _tick, liveText, staleText) {
+      if (connected && !gw.wasConnected) gw.resync();
+      gw.wasConnected = !!connected;
+      const fresh = connected && gw.lastData && Date.now() - gw.lastData < gw.staleAfterMs;
+      if (fresh) {
         gw.staleSince = null;
         return [liveText, "gw-status gw-status-live"];
       }
-      gw.staleSince = gw.staleSince || new Date();
-      const since = gw.staleSince.toLocaleTimeString();
-      return [staleText.replace("{since}", since), "gw-status gw-status-stale"];
+      gw.staleSince = gw.staleSince || new Date(gw.lastData || Date.now());
+      return [staleText.replace("{since}", gw.staleSince.toLocaleTimeString()), "gw-status gw-status-stale"];
     },
     onSelection: function (selection) {
       if (!selection) return window.dash_clientside.no_update;

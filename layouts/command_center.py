@@ -55,6 +55,7 @@ def command_center(
             dcc.Location(id=ids.LOCATION, refresh=False),
             dcc.Store(id=ids.SELECTION),
             dcc.Store(id=ids.LEVELS_SINK),
+            dcc.Interval(id=ids.STATUS_TICK, interval=1000),  # re-judges staleness; no server round trip
             # Status texts travel as data so the browser code carries no user-facing strings.
             dcc.Store(id=ids.STATUS_TEXT_LIVE, data=t("status.live", lang)),
             dcc.Store(id=ids.STATUS_TEXT_STALE, data=t("status.stale", lang, since="{since}")),

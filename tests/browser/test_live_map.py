@@ -36,6 +36,8 @@ class RunningApp:
     redis: redis.Redis
     city: Hierarchy
     log: Path
+    env: dict[str, str]
+    worker: subprocess.Popen[bytes]
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +64,11 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         client = redis.Redis.from_url(server.url)
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            yield RunningApp(f"http://127.0.0.1:{port}", client, city, log)
+            app = RunningApp(f"http://127.0.0.1:{port}", client, city, log, env, worker)
+            yield app
         finally:
             client.close()
-            stop(worker)
+            stop(app.worker if "app" in locals() else worker)
             stop(web)
 
 
@@ -215,3 +218,20 @@ def test_city_view_and_drill_down_by_click(running_app: RunningApp, browser: web
         city.get(district).name,
     )
     assert city.get(district).name in crumb
+
+
+def test_status_turns_stale_when_data_stops_and_live_when_it_resumes(
+    running_app: RunningApp, browser: webdriver.Chrome
+) -> None:
+    browser.get(running_app.url)
+    poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')")
+    stop(running_app.worker)  # the socket stays up, but no KPIs or deltas arrive any more
+    stale = poll(
+        browser,
+        "const s = document.getElementById('gw-status');"
+        "return s.classList.contains('gw-status-stale') && s.textContent",
+        timeout=15,
+    )
+    assert "数据已过期" in stale
+    running_app.worker = start(["worker", "--name", "browser-test"], running_app.env, running_app.log)
+    poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')", timeout=30)
