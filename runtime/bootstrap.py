@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from domain.devices import Device, DeviceType
 from geo.demo_city import DemoCitySpec, generate_demo_city
 from geo.hierarchy import Hierarchy, Level
-from geo.sampling import random_points_in
+from geo.sampling import random_points_in_each
 from settings import Settings
 from storage.database import make_engine
 from storage.migrate import upgrade_to_head
@@ -96,10 +96,11 @@ def demo_devices(hierarchy: Hierarchy, per_grid: int, seed: int) -> list[Device]
     rng = np.random.default_rng(seed + 1)
     types = [t for t, _ in _DEVICE_MIX]
     weights = np.array([w for _, w in _DEVICE_MIX])
+    grids = hierarchy.at_level(Level.GRID)
+    placed = random_points_in_each([g.geometry for g in grids], per_grid, rng)
+    kinds_all = rng.choice(len(types), size=(len(grids), per_grid), p=weights / weights.sum())
     devices: list[Device] = []
-    for grid in hierarchy.at_level(Level.GRID):
-        points = random_points_in(grid.geometry, per_grid, rng)
-        kinds = rng.choice(len(types), size=per_grid, p=weights / weights.sum())
+    for grid, points, kinds in zip(grids, placed, kinds_all, strict=True):
         for n, ((lon, lat), k) in enumerate(zip(points, kinds, strict=True), start=1):
             devices.append(Device(f"D{grid.code}{n:02d}", types[int(k)], round(lon, 7), round(lat, 7), grid.code))
     return devices

@@ -64,3 +64,20 @@ def test_zero_points() -> None:
 def test_bad_input_raises(polygon: shapely.Polygon, n: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         random_points_in(polygon, n, np.random.default_rng(0))
+
+
+def test_random_points_in_each_fills_every_polygon_inside() -> None:
+    import numpy as np
+    import shapely
+
+    from geo.sampling import random_points_in_each
+
+    # A thin diagonal sliver fills ~2 % of its box: it exercises the per-polygon fallback.
+    sliver = shapely.Polygon([(0, 0), (10, 10), (10, 10.2), (0, 0.2)])
+    polys = [shapely.box(0, 0, 1, 1), sliver, shapely.box(3, 3, 3.5, 4).difference(shapely.box(3.1, 3.1, 3.4, 3.9))]
+    pts = random_points_in_each(polys, 25, np.random.default_rng(3))
+    assert [len(p) for p in pts] == [25, 25, 25]
+    for poly, ps in zip(polys, pts, strict=True):
+        assert all(poly.contains(shapely.Point(x, y)) for x, y in ps)
+    again = random_points_in_each(polys, 25, np.random.default_rng(3))
+    assert again == pts
