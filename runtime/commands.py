@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
+from runtime import geo_commands
 from runtime.bootstrap import ensure_demo_city, open_database
 from runtime.embedded_redis import EmbeddedRedis
 from settings import Settings
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--count", type=int, default=None, help="stop after this many events")
     r = sub.add_parser("run", help="serve + worker + simulator together (what `make run` does)")
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
+    geo_commands.add_parser(sub)
     return p
 
 
@@ -69,6 +71,8 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return _simulate(settings, args.rate, args.count)
     if command == "run":
         return _run_all(settings, args.rate, create_app)
+    if command == "geo":
+        return geo_commands.run(args, settings)
     return _serve(settings, create_app)
 
 
