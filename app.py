@@ -19,13 +19,21 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 import api.routes
-from callbacks import connection, kpi_strip, live_map
+import security.sockets
+import security.web
+from callbacks import connection, kpi_strip, live_map, page
 from geo.hierarchy import Hierarchy
-from layouts.command_center import command_center
 from runtime.bootstrap import open_database
 from runtime.context import AppContext
+from security.accounts import AccountService
+from security.guards import Guard
+from security.passwords import PasswordHashing
+from security.sessions import SessionStore
+from security.sockets import SocketRooms
 from settings import Settings, SettingsError
+from storage.audit_repository import AuditRepository
 from storage.repositories import GeoRepository
+from storage.user_repository import UserRepository
 from streams.connection import connect
 from streams.keys import RedisKeys
 from streams.push import PushBridge
@@ -90,12 +98,22 @@ def create_app(settings: Settings) -> Gridwatch:
     if not units:
         raise RuntimeError("the database holds no city yet: run `python app.py init` first")
     hierarchy = Hierarchy(units)
+    client = connect(settings.redis_url)
+    audit = AuditRepository(engine)
+    accounts = AccountService(
+        UserRepository(engine), audit, SessionStore(client, ttl_s=int(settings.session_hours * 3600)), hierarchy,
+        PasswordHashing(),
+    )
+    guard = Guard(hierarchy, audit)
     ctx = AppContext(
         settings=settings,
         engine=engine,
         hierarchy=hierarchy,
-        redis=connect(settings.redis_url),
+        redis=client,
         keys=RedisKeys(settings.ingest_stream, settings.dead_letter_stream),
+        audit=audit,
+        accounts=accounts,
+        guard=guard,
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -107,15 +125,26 @@ def create_app(settings: Settings) -> Gridwatch:
         title="Gridwatch",
         update_title=None,  # type: ignore[arg-type]  # None is documented: no "Updating..." title
     )
-    city = hierarchy.city
-    app.layout = command_center(
-        settings.language, city.name, hierarchy.bounds(city.code), settings.window_minutes, settings.tile_url
-    )
+    app.layout = page.layout_for(ctx)
     api.routes.register(server, ctx)
     for panel in (live_map, kpi_strip, connection):
         panel.register(app, ctx)
-    socketio = SocketIO(server, async_mode="threading")
-    bridge = PushBridge(ctx.redis, ctx.keys, lambda event, data: socketio.emit(event, data))
+    socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
+    rooms = SocketRooms(socketio, hierarchy, guard)
+    accounts.on_revoke = lambda user_id: rooms.disconnect(user_id=user_id)
+    security.web.install(
+        server,
+        accounts,
+        lang=settings.language,
+        redis_url=settings.redis_url,
+        login_window_s=settings.login_window_s,
+        cookie_secure=settings.cookie_secure,
+        session_hours=settings.session_hours,
+        csp_script_hashes=list(app.csp_hashes()),
+        on_logout=lambda token: rooms.disconnect(token=token),
+    )
+    security.sockets.install(socketio, rooms, guard, hierarchy)
+    bridge = PushBridge(ctx.redis, ctx.keys, rooms.route)
     return Gridwatch(app, server, socketio, ctx, bridge)
 
 

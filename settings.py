@@ -76,6 +76,18 @@ class Settings:
     language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
     tile_url: str | None = field(default=None, metadata=_doc("Optional URL template of the city's own tile server."))
     log_level: str = field(default="INFO", metadata=_doc("Python logging level."))
+    cookie_secure: bool = field(
+        default=False,
+        metadata=_doc("Send the session cookie over HTTPS only; turn on whenever TLS is in front (it should be)."),
+    )
+    session_hours: float = field(default=12.0, metadata=_doc("Absolute lifetime of a login session."))
+    login_window_s: int = field(
+        default=900, metadata=_doc("Window of the login throttle (5 failures per account and address in it).")
+    )
+    demo_users: bool = field(
+        default=True,
+        metadata=_doc("`run` creates demo accounts with random passwords in DATA_DIR/demo-logins.txt."),
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -127,6 +139,12 @@ class Settings:
 def _coerce(name: str, type_name: Any, raw: str) -> Any:
     kind = str(type_name)
     try:
+        if kind.startswith("bool"):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true/false")
         if kind.startswith("int"):
             return int(raw)
         if kind.startswith("float"):

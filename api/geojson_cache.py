@@ -46,13 +46,10 @@ class GeoJsonCache:
             return hit
         if within is None:
             units = self._h.at_level(level)
+        elif level is Level.GRID:
+            units = tuple(self._h.get(code) for code in self._h.grids_under(within))
         else:
-            wanted = set(self._h.grids_under(within)) if level is Level.GRID else None
-            units = tuple(
-                u
-                for u in self._h.at_level(level)
-                if (wanted is not None and u.code in wanted) or (wanted is None and u.code.startswith(within))
-            )
+            units = tuple(u for u in self._h.at_level(level) if u.code == within or within in self._h.ancestors(u.code))
         # A subset keeps its outer boundary unsimplified so it still meets its neighbours exactly.
         collection = level_feature_collection(units, simplify_boundary=within is None)
         body = json.dumps(collection, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,4 +1,4 @@
-"""Map data and health endpoints."""
+"""Map data and health endpoints; every answer is cut to the caller's jurisdiction."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from flask import Blueprint, Flask, Response, abort, jsonify, request
 
 from api.geojson_cache import LEVEL_NAMES, GeoJsonCache
 from domain.kpis import KpiSnapshot, render_kpis
+from domain.permissions import Action, allowed
+from geo.hierarchy import Level
 from runtime.context import AppContext
+from security.guards import current_principal
 from streams.aggregates import read_snapshot
 
 __all__ = ["register"]
@@ -16,21 +19,31 @@ def register(server: Flask, ctx: AppContext) -> None:
     """Attach the API blueprint to the Flask server."""
     cache = GeoJsonCache(ctx.hierarchy)
     cache.warm()
+    guard = ctx.guard
+    h = ctx.hierarchy
     bp = Blueprint("gw_api", __name__)
 
+    def home() -> str:
+        principal = current_principal()
+        assert principal is not None  # the guard let us in
+        return principal.unit_code
+
     @bp.get("/api/v1/geo/<level>.geojson")
+    @guard.view(Action.VIEW_MAP)
     def level_geojson(level: str) -> Response:
-        """Serve every unit of one level (district, street, community)."""
+        """Serve the units of one level (district, street, community) inside the caller's unit."""
         lvl = LEVEL_NAMES.get(level)
-        if lvl is None or level == "grid":
-            abort(404, description="grids are served per district: /api/v1/geo/grid/<district>.geojson")
-        return _geojson(cache.get(lvl))
+        if lvl is None or lvl is Level.GRID:
+            abort(404, description="grids are served per unit: /api/v1/geo/grid/<code>.geojson")
+        unit = home()
+        return _geojson(cache.get(lvl, None if unit == h.city.code else unit))
 
     @bp.get("/api/v1/geo/<level>/<code>.geojson")
+    @guard.view(Action.VIEW_MAP, scope=lambda level, code: (code,))
     def level_within_geojson(level: str, code: str) -> Response:
         """Serve the units of one level inside one unit (e.g. a district's grids)."""
         lvl = LEVEL_NAMES.get(level)
-        if lvl is None or code not in ctx.hierarchy or ctx.hierarchy.get(code).level >= lvl:
+        if lvl is None or code not in h or h.get(code).level >= lvl:
             abort(404)
         return _geojson(cache.get(lvl, code))
 
@@ -40,17 +53,24 @@ def register(server: Flask, ctx: AppContext) -> None:
         return jsonify({"type": "FeatureCollection", "features": []})
 
     @bp.get("/api/v1/map/snapshot")
+    @guard.view(Action.VIEW_MAP)
     def map_snapshot() -> Response:
-        """Serve the current levels with their sequence number, for (re)syncing a screen."""
+        """Serve the caller's levels with the sequence number, for (re)syncing a screen."""
+        principal = current_principal()
+        assert principal is not None
         snap = read_snapshot(ctx.redis, ctx.keys)
-        kpis = snap["kpis"]
+        levels = snap["levels"]
+        assert isinstance(levels, dict)
+        mine = {c: v for c, v in levels.items() if guard.in_scope(principal, c)}
+        city_view = principal.unit_code == h.city.code and allowed(principal, Action.VIEW_KPIS)
+        kpis = snap["kpis"] if city_view else {}
         assert isinstance(kpis, dict)
-        snap["kpis_display"] = render_kpis(KpiSnapshot.from_mapping(kpis))
-        return jsonify(snap)
+        display = render_kpis(KpiSnapshot.from_mapping(kpis)) if city_view else None
+        return jsonify({"seq": snap["seq"], "levels": mine, "kpis": kpis, "kpis_display": display})
 
     @bp.get("/healthz")
     def healthz() -> Response:
-        """Say the process is up."""
+        """Say the process is up (public: no data)."""
         return jsonify({"status": "ok"})
 
     def _geojson(entry: tuple[bytes, str]) -> Response:

@@ -144,9 +144,7 @@
       if (!selection) return window.dash_clientside.no_update;
       gw.selection = selection;
       gw.fit();
-      return selection.district
-        ? "/api/v1/geo/grid/" + selection.district + ".geojson"
-        : "/api/v1/geo/empty.geojson";
+      return selection.unit ? "/api/v1/geo/grid/" + selection.unit + ".geojson" : "/api/v1/geo/empty.geojson";
     },
   };
 })();

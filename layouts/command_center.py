@@ -17,21 +17,29 @@ __all__ = ["command_center"]
 
 def command_center(
     lang: str,
-    city_name: str,
+    *,
+    home_name: str,
     bounds: tuple[float, float, float, float],
     window_minutes: int,
+    user_label: str,
+    first_selection: dict[str, object],
     tile_url: str | None = None,
 ) -> html.Div:
-    """Build the whole page."""
+    """Build the whole page for a user whose jurisdiction is the unit ``home_name``."""
     header = html.Header(
         [
-            html.H1([t("app.title", lang), html.Span(f" · {city_name}", className="gw-city")]),
+            html.H1([t("app.title", lang), html.Span(f" · {home_name}", className="gw-city")]),
             html.Nav(
-                [html.Button(t("map.breadcrumb.city", lang), id=ids.BREADCRUMB_CITY, className="gw-crumb")],
+                [html.Button(home_name, id=ids.BREADCRUMB_CITY, className="gw-crumb")],
                 id=ids.BREADCRUMB,
                 className="gw-breadcrumb",
             ),
             html.Div(t("status.connecting", lang), id=ids.STATUS, className="gw-status gw-status-stale"),
+            html.Span(user_label, className="gw-user"),
+            html.Form(
+                html.Button(t("nav.logout", lang), type="submit"), action="/logout", method="POST",
+                className="gw-logout",
+            ),
         ],
         className="gw-header",
     )
@@ -53,7 +61,7 @@ def command_center(
     return html.Div(
         [
             dcc.Location(id=ids.LOCATION, refresh=False),
-            dcc.Store(id=ids.SELECTION),
+            dcc.Store(id=ids.SELECTION, data=first_selection),
             dcc.Store(id=ids.LEVELS_SINK),
             dcc.Interval(id=ids.STATUS_TICK, interval=1000),  # re-judges staleness; no server round trip
             # Status texts travel as data so the browser code carries no user-facing strings.

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
-from runtime import geo_commands
+from runtime import account_commands, geo_commands
 from runtime.bootstrap import ensure_demo_city, open_database
 from runtime.embedded_redis import EmbeddedRedis
 from settings import Settings
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="serve + worker + simulator together (what `make run` does)")
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
     geo_commands.add_parser(sub)
+    account_commands.add_parsers(sub)
     return p
 
 
@@ -73,6 +74,8 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return _run_all(settings, args.rate, create_app)
     if command == "geo":
         return geo_commands.run(args, settings)
+    if command in ("users", "audit"):
+        return account_commands.run(args, settings)
     return _serve(settings, create_app)
 
 
@@ -274,6 +277,10 @@ def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Setti
             child.start()
         threading.Thread(target=supervise, name="supervisor", daemon=True).start()
         app = create_app(s)
+        if s.demo_users:
+            logins = account_commands.ensure_demo_users(app.ctx.accounts, app.ctx.hierarchy, s.data_dir)
+            if logins:
+                print(f"Demo logins (also in {logins}):\n{logins.read_text(encoding='utf-8')}", flush=True)
         try:
             app.serve()
         except KeyboardInterrupt:

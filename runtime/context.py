@@ -8,7 +8,10 @@ import redis
 from sqlalchemy import Engine
 
 from geo.hierarchy import Hierarchy
+from security.accounts import AccountService
+from security.guards import Guard
 from settings import Settings
+from storage.audit_repository import AuditRepository
 from streams.keys import RedisKeys
 
 __all__ = ["AppContext"]
@@ -16,10 +19,13 @@ __all__ = ["AppContext"]
 
 @dataclass(frozen=True, slots=True)
 class AppContext:
-    """Settings plus the clients and the in-memory grid tree, built once per process."""
+    """Settings plus the clients, the in-memory grid tree and the security services, built once per process."""
 
     settings: Settings
     engine: Engine
     hierarchy: Hierarchy
     redis: redis.Redis
     keys: RedisKeys
+    audit: AuditRepository
+    accounts: AccountService
+    guard: Guard

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
 
+from tests.auth import get_json, http_session
 from tests.conftest import SMALL_CITY
 from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
 
@@ -25,10 +24,12 @@ def test_help_lists_the_commands() -> None:
         assert command in out
 
 
-def snapshot(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(f"{url}/api/v1/map/snapshot", timeout=5) as resp:  # noqa: S310 - loopback
-        data: dict[str, object] = json.loads(resp.read())
-        return data
+def demo_login(data_dir: Path, username: str) -> str:
+    """The generated password of a demo account."""
+    for line in (data_dir / "demo-logins.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith(username + " "):
+            return line.split()[1]
+    raise AssertionError(f"no demo login {username}")
 
 
 @pytest.mark.parametrize(
@@ -58,11 +59,12 @@ def test_run_starts_everything_and_a_signal_stops_everything(tmp_path: Path, sig
         family = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
         assert "worker" in names and "simulate" in names and "redis-server" in names
-        # Simulated events flow through the worker to the map within seconds.
+        # Demo accounts exist; simulated events flow through the worker to the map within seconds.
+        session = http_session(url, "admin", demo_login(data_dir, "admin"))
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and snapshot(url)["seq"] == 0:
+        while time.monotonic() < deadline and get_json(session, f"{url}/api/v1/map/snapshot")["seq"] == 0:
             time.sleep(0.25)
-        snap = snapshot(url)
+        snap = get_json(session, f"{url}/api/v1/map/snapshot")
         assert snap["seq"] > 0, log.read_text()[-2000:]  # type: ignore[operator]
         assert snap["kpis"]["events_per_second"] > 0  # type: ignore[index]
         assert (data_dir / "redis" / "appendonly.aof").exists()

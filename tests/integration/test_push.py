@@ -7,11 +7,14 @@ from typing import Any
 import redis
 
 from app import create_app
+from domain.permissions import Role
+from geo.hierarchy import Level
 from runtime.bootstrap import ensure_demo_city, open_database
 from settings import Settings
 from streams.aggregates import encode_push
 from streams.keys import RedisKeys
 from streams.push import PushBridge
+from tests.auth import login, make_user
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
@@ -40,20 +43,24 @@ def test_bridge_relays_and_stops(redis_client: redis.Redis, keys: RedisKeys) -> 
 
 def test_socket_clients_receive_pushed_levels(small_settings: Settings, redis_client: redis.Redis) -> None:
     engine = open_database(small_settings)
-    ensure_demo_city(engine, small_settings)
+    city = ensure_demo_city(engine, small_settings)
     engine.dispose()
     gw = create_app(small_settings)
     gw.start_background()
     try:
-        client = gw.socketio.test_client(gw.server)
+        make_user(gw.ctx.accounts, "ops", Role.CITY_OPERATOR, city.city.code)
+        http = gw.server.test_client()
+        login(http, "ops")
+        client = gw.socketio.test_client(gw.server, flask_test_client=http)
         assert client.is_connected()
         assert gw.bridge.connected.wait(5)
         keys = gw.ctx.keys
-        redis_client.publish(keys.push_channel, encode_push("levels", {"seq": 5, "levels": {"990101": 3}}))
+        district = city.at_level(Level.DISTRICT)[0].code
+        redis_client.publish(keys.push_channel, encode_push("levels", {"seq": 5, "levels": {district: 3}}))
         received: list[dict[str, Any]] = []
         assert wait_for(lambda: received.extend(client.get_received()) or any(m["name"] == "levels" for m in received))
         msg = next(m for m in received if m["name"] == "levels")
-        assert msg["args"][0] == {"seq": 5, "levels": {"990101": 3}}
+        assert msg["args"][0] == {"seq": 5, "levels": {district: 3}}
         client.disconnect()
     finally:
         gw.close()
@@ -65,7 +72,10 @@ def test_snapshot_and_geojson_endpoints(small_settings: Settings) -> None:
     engine.dispose()
     gw = create_app(small_settings)
     try:
+        make_user(gw.ctx.accounts, "ops", Role.CITY_OPERATOR, city.city.code)
         http = gw.server.test_client()
+        assert http.get("/api/v1/map/snapshot").status_code == 401  # nothing without a login
+        login(http, "ops")
         snap = http.get("/api/v1/map/snapshot").get_json()
         assert snap["seq"] == 0 and snap["levels"] == {} and len(snap["kpis_display"]) == 5
         streets = http.get("/api/v1/geo/street.geojson")
@@ -80,7 +90,7 @@ def test_snapshot_and_geojson_endpoints(small_settings: Settings) -> None:
         assert grids and all(f["properties"]["code"].startswith(district) for f in grids)
         assert len(grids) == len(city.grids_under(district))
         assert http.get("/api/v1/geo/grid.geojson").status_code == 404
-        assert http.get("/api/v1/geo/grid/nope.geojson").status_code == 404
+        assert http.get("/api/v1/geo/grid/nope.geojson").status_code == 403  # unknown = out of scope: no oracle
         assert http.get("/api/v1/geo/empty.geojson").get_json()["features"] == []
         page = http.get("/")
         assert page.status_code == 200 and b"_dash-config" in page.data

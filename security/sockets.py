@@ -1,0 +1,110 @@
+"""Socket.IO under the same rules: authenticated on connect, rooms assigned by the server.
+
+There is no client-side "join": on connect the server puts the socket in the room of the
+user's unit, and every push is cut down to the units inside that jurisdiction before it is
+sent. Logging out or losing rights disconnects the sockets of that session or user.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import SocketIO, join_room
+
+from domain.permissions import Action, allowed
+from geo.hierarchy import Hierarchy, Level
+from security.guards import Guard, current_principal
+
+__all__ = ["SocketRooms", "install"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    token: str
+    user_id: int
+    unit: str
+    kpis: bool
+
+
+def room_of(unit: str) -> str:
+    """The room of everyone bound to a unit."""
+    return f"unit:{unit}"
+
+
+class SocketRooms:
+    """Track which socket belongs to whom, and send each room only its own units."""
+
+    def __init__(self, socketio: SocketIO, hierarchy: Hierarchy, guard: Guard) -> None:
+        self._sio = socketio
+        self._h = hierarchy
+        self._guard = guard
+        self._lock = threading.Lock()
+        self._members: dict[str, _Member] = {}
+        self._units: Counter[str] = Counter()
+
+    def add(self, sid: str, token: str, user_id: int, unit: str, kpis: bool) -> None:
+        """Record a connected socket."""
+        with self._lock:
+            self._members[sid] = _Member(token, user_id, unit, kpis)
+            self._units[unit] += 1
+
+    def remove(self, sid: str) -> None:
+        """Forget a disconnected socket."""
+        with self._lock:
+            member = self._members.pop(sid, None)
+            if member:
+                self._units[member.unit] -= 1
+                if self._units[member.unit] <= 0:
+                    del self._units[member.unit]
+
+    def sids(self, *, token: str | None = None, user_id: int | None = None) -> list[str]:
+        """Sockets of one session or of one user."""
+        with self._lock:
+            return [s for s, m in self._members.items() if m.token == token or m.user_id == user_id]
+
+    def disconnect(self, *, token: str | None = None, user_id: int | None = None) -> int:
+        """Close the sockets of a session or a user; return how many."""
+        sids = self.sids(token=token, user_id=user_id)
+        for sid in sids:
+            self._sio.server.disconnect(sid, namespace="/")
+        return len(sids)
+
+    def route(self, event: str, data: Any) -> None:
+        """Send a push to each room with only what lies in that room's jurisdiction."""
+        with self._lock:
+            units = list(self._units)
+            kpi_units = {m.unit for m in self._members.values() if m.kpis}
+        if event == "levels" and isinstance(data, Mapping):
+            levels: Mapping[str, int] = data.get("levels", {})
+            for unit in units:
+                mine = {c: v for c, v in levels.items() if self._guard.in_scope_code(unit, c)}
+                # Every room gets every sequence number, so a gap still means a missed push.
+                self._sio.emit(event, {**data, "levels": mine}, to=room_of(unit))
+        elif event == "kpis":
+            for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only
+                self._sio.emit(event, data, to=room_of(unit))
+
+
+def install(socketio: SocketIO, rooms: SocketRooms, guard: Guard, hierarchy: Hierarchy) -> None:
+    """Authenticate every connection and put it in its unit's room."""
+
+    @socketio.on("connect")  # type: ignore[untyped-decorator]
+    def connect(_auth: object = None) -> bool:
+        principal = current_principal()
+        if principal is None or not allowed(principal, Action.VIEW_MAP):
+            guard.refuse(principal, "socket:connect", "login" if principal is None else "action", {})
+            return False
+        join_room(room_of(principal.unit_code))
+        city_view = hierarchy.get(principal.unit_code).level is Level.CITY and allowed(principal, Action.VIEW_KPIS)
+        rooms.add(request.sid, current_user.token, principal.user_id, principal.unit_code, city_view)  # type: ignore[attr-defined]
+        return True
+
+    @socketio.on("disconnect")  # type: ignore[untyped-decorator]
+    def disconnect(*_args: object) -> None:
+        rooms.remove(request.sid)  # type: ignore[attr-defined]
