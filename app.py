@@ -101,7 +101,10 @@ def create_app(settings: Settings) -> Gridwatch:
     client = connect(settings.redis_url)
     audit = AuditRepository(engine)
     accounts = AccountService(
-        UserRepository(engine), audit, SessionStore(client, ttl_s=int(settings.session_hours * 3600)), hierarchy,
+        UserRepository(engine),
+        audit,
+        SessionStore(client, ttl_s=int(settings.session_hours * 3600)),
+        hierarchy,
         PasswordHashing(),
     )
     guard = Guard(hierarchy, audit)

@@ -34,13 +34,23 @@ class AuditEntry:
 
 
 def entry_hash(
-    prev_hash: str, seq: int, ts: datetime, actor: str, action: str, target: str, outcome: str, ip: str,
+    prev_hash: str,
+    seq: int,
+    ts: datetime,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: str,
+    ip: str,
     detail: Mapping[str, object],
 ) -> str:
     """Hash an entry's content together with its predecessor's hash (SHA-256, canonical JSON)."""
     body = json.dumps(
         [prev_hash, seq, ts.isoformat(), actor, action, target, outcome, ip, detail],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

@@ -9,12 +9,37 @@ MAX_LENGTH = 128
 
 # Passwords that appear at the top of every leaked-password list, Chinese ones included.
 _COMMON = frozenset(
-    """
-    123456789012 1234567890ab 123456123456 111111111111 000000000000 password1234 passw0rd1234
-    qwertyuiop12 qwerty123456 1q2w3e4r5t6y 1qaz2wsx3edc abc123456789 admin1234567 administrator
-    iloveyou1234 woaini131452 woaini520520 5201314520wo a12345678910 letmein12345 welcome12345
-    zxcvbnm12345 asdfghjkl123 password123! changeme1234 gridwatch123 gridwatch1234 88888888888 666666666666
-    """.split()
+    [
+        "123456789012",
+        "1234567890ab",
+        "123456123456",
+        "111111111111",
+        "000000000000",
+        "password1234",
+        "passw0rd1234",
+        "qwertyuiop12",
+        "qwerty123456",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "abc123456789",
+        "admin1234567",
+        "administrator",
+        "iloveyou1234",
+        "woaini131452",
+        "woaini520520",
+        "5201314520wo",
+        "a12345678910",
+        "letmein12345",
+        "welcome12345",
+        "zxcvbnm12345",
+        "asdfghjkl123",
+        "password123!",
+        "changeme1234",
+        "gridwatch123",
+        "gridwatch1234",
+        "88888888888",
+        "666666666666",
+    ]
 )
 
 

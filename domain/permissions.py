@@ -45,8 +45,8 @@ class Action(enum.StrEnum):
 _SEE = {Action.VIEW_MAP, Action.VIEW_KPIS}
 ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.CITY_ADMIN: frozenset(
-        _SEE | {Action.ACK_ALERT, Action.DISPATCH, Action.EXPORT, Action.UNMASK, Action.MANAGE_USERS,
-                Action.MANAGE_DEVICES}
+        _SEE
+        | {Action.ACK_ALERT, Action.DISPATCH, Action.EXPORT, Action.UNMASK, Action.MANAGE_USERS, Action.MANAGE_DEVICES}
     ),
     Role.CITY_OPERATOR: frozenset(_SEE | {Action.ACK_ALERT, Action.DISPATCH, Action.HANDLE_CASE}),
     Role.DISTRICT_LEADER: frozenset(_SEE | {Action.EXPORT, Action.DISPATCH}),

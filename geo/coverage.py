@@ -40,7 +40,9 @@ class Finding:
         """Format as one line for the command output."""
         where = f"at {self.lon:.6f},{self.lat:.6f}" if np.isfinite(self.lon) else ""
         codes = ",".join(self.codes)
-        return f"{self.kind:<15} {self.level.name.lower():<9} {codes:<32} {self.area_m2:>14,.1f} m² {where} {self.detail}"
+        return (
+            f"{self.kind:<15} {self.level.name.lower():<9} {codes:<32} {self.area_m2:>14,.1f} m² {where} {self.detail}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,9 +308,7 @@ def _rebuild_all(units: Sequence[Unit], geometry: dict[str, Any]) -> list[Unit]:
         for parent, geom in zip(parents, dissolved, strict=True):
             if not shapely.is_empty(geom):
                 geometry[parent.code] = geom
-    return [
-        Unit(u.code, u.name, u.level, u.parent_code, u.households, geometry.get(u.code, u.geometry)) for u in units
-    ]
+    return [Unit(u.code, u.name, u.level, u.parent_code, u.households, geometry.get(u.code, u.geometry)) for u in units]
 
 
 def dissolve_upwards(children: GeometryArray, parent: npt.NDArray[np.intp], n_parents: int) -> GeometryArray:
@@ -410,7 +410,9 @@ def _resolve_level(
     for u in range(len(codes)):
         mine = faces[grouped.get(u, [])]
         if mine.size == 0:
-            raise GeoRepairError(f"{level.name.lower()} {codes[u]!r} vanished: it lies inside others or outside its parent")
+            raise GeoRepairError(
+                f"{level.name.lower()} {codes[u]!r} vanished: it lies inside others or outside its parent"
+            )
         result[u] = mine[0] if mine.size == 1 else shapely.coverage_union_all(mine)
     changes = [
         Change(kind, level, who, total, *_where(faces[largest]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["GeoImportError", "GeoRepairError", "GenerationError"]
+__all__ = ["GenerationError", "GeoImportError", "GeoRepairError"]
 
 
 class GeoImportError(ValueError):

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas  # type: ignore[import-untyped, unused-ignore]
+import numpy as np
 import pyproj
 import shapely  # type: ignore[import-untyped, unused-ignore]
 
 from geo.crs import DATUMS, to_wgs84_transform
 from geo.errors import GeoImportError
-from geo.hierarchy import Unit
+from geo.generation import HouseholdWeights, StreetListing
+from geo.hierarchy import Level, Unit
+from geo.importing import CODE_DIGITS
+from geo.sampling import random_points_in
 
-__all__ = ["EXPORT_FORMATS", "read_layer", "write_units"]
+__all__ = ["EXPORT_FORMATS", "read_layer", "read_street_list", "read_weights", "write_units"]
 
 EXPORT_FORMATS = {"geojson": "GeoJSON", "gpkg": "GPKG"}
 _EPSG = re.compile(r"^epsg:\d+$", re.IGNORECASE)
@@ -59,7 +64,7 @@ def read_layer(path: str | Path, crs: str | None = None) -> Any:
         raise GeoImportError("file not found", file=source)
     try:
         frame = geopandas.read_file(source, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - GDAL raises many types; all mean "cannot read"
+    except Exception as exc:
         raise GeoImportError(f"cannot read: {exc}", file=source) from exc
     frame = frame.reset_index(drop=True)
     wanted = None if crs is None else crs.strip().lower().replace("-", "").replace("_", "")
@@ -135,3 +140,97 @@ def write_units(units: Sequence[Unit], path: str | Path, fmt: str) -> Path:
     )
     frame.to_file(target, driver=driver, engine="pyogrio")
     return target
+
+
+def read_street_list(
+    path: str | Path,
+    code_field: str = "code",
+    name_field: str = "name",
+    district_field: str | None = "areaCode",
+) -> list[StreetListing]:
+    """Read official street codes and names (no geometry) from a CSV file.
+
+    The district of each street is ``district_field`` when the file has it,
+    else the first 6 digits of the 9-digit street code.
+
+    Raises
+    ------
+    GeoImportError
+        Naming the file, row and field of a missing column or a malformed code.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = tmp.write_text("code,name\\n320102002,梅园新村街道\\n", encoding="utf-8")
+    >>> read_street_list(tmp)
+    [StreetListing(code='320102002', name='梅园新村街道', district_code='320102')]
+    """
+    source = Path(path)
+    if not source.exists():
+        raise GeoImportError("file not found", file=source)
+    with source.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        for wanted in (code_field, name_field):
+            if wanted not in columns:
+                raise GeoImportError(f"no such column; the file has {', '.join(columns)}", file=source, field=wanted)
+        rows: list[StreetListing] = []
+        for i, row in enumerate(reader):
+            code = (row.get(code_field) or "").strip()
+            if len(code) != CODE_DIGITS[Level.STREET] or not code.isdigit():
+                raise GeoImportError(
+                    f"a street code has 9 digits, got {code!r}", file=source, feature=i, field=code_field
+                )
+            name = (row.get(name_field) or "").strip()
+            if not name:
+                raise GeoImportError("is empty", file=source, feature=i, field=name_field)
+            district = code[: CODE_DIGITS[Level.DISTRICT]]
+            if district_field is not None and district_field in columns:
+                district = (row.get(district_field) or "").strip() or district
+            rows.append(StreetListing(code, name, district))
+    return rows
+
+
+def read_weights(
+    path: str | Path, households_field: str, crs: str | None = None, samples: int = 16
+) -> HouseholdWeights:
+    """Read household counts from a point or polygon layer as weighted lon/lat points.
+
+    A polygon's households are spread over ``samples`` random points inside it
+    (seeded by its index, so reading is deterministic).
+
+    Raises
+    ------
+    GeoImportError
+        Naming the file, feature and field of a missing or negative count.
+    """
+    frame = read_layer(path, crs)
+    if households_field not in frame.columns:
+        raise GeoImportError("no such field", file=path, field=households_field)
+    lons: list[float] = []
+    lats: list[float] = []
+    weights: list[float] = []
+    geoms = frame.geometry.to_numpy()
+    for i, (geom, raw) in enumerate(zip(geoms, frame[households_field].tolist(), strict=True)):
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not value >= 0:
+            raise GeoImportError(
+                f"household count must be >= 0, got {raw!r}", file=path, feature=i, field=households_field
+            )
+        if geom is None or shapely.is_empty(geom):
+            raise GeoImportError("has no geometry", file=path, feature=i, field="geometry")
+        if shapely.get_type_id(geom) in (3, 6):
+            pts = random_points_in(geom, samples, np.random.default_rng(i))
+            lons.extend(p[0] for p in pts)
+            lats.extend(p[1] for p in pts)
+            weights.extend([value / samples] * samples)
+        else:
+            xy = shapely.get_coordinates(geom)
+            lons.extend(xy[:, 0].tolist())
+            lats.extend(xy[:, 1].tolist())
+            weights.extend([value / len(xy)] * len(xy))
+    return HouseholdWeights(np.asarray(lons), np.asarray(lats), np.asarray(weights))

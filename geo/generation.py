@@ -26,6 +26,7 @@ IntArray = npt.NDArray[np.intp]
 GRIDS_PER_COMMUNITY = 12
 COMMUNITIES_PER_STREET = 10
 MAX_CHILDREN = 999
+SEGMENT_DEG = 0.001
 _VORONOI_RETRIES = 5
 
 
@@ -274,7 +275,9 @@ def generate_levels(
 
     kept = sorted(units, key=lambda u: (u.level, u.code))
     parents = [u for u in kept if u.level is deepest]
-    geoms = np.asarray(proj.to_metres(np.array([u.geometry for u in parents], dtype=object)), dtype=object)
+    # Short segments keep straight lon/lat edges straight enough through the projection round trip.
+    outlines = shapely.segmentize(np.array([u.geometry for u in parents], dtype=object), SEGMENT_DEG)
+    geoms = np.asarray(proj.to_metres(outlines), dtype=object)
     codes = [u.code for u in parents]
     layers: list[tuple[Level, list[str], list[str], IntArray, GeometryArray]] = []
     totals = {Level.STREET: streets_total, Level.COMMUNITY: communities_total, Level.GRID: grids_total}
@@ -340,7 +343,10 @@ def _child_counts(
             1e-12, float(sum(w for c, w in zip(codes, weight.tolist(), strict=True) if c in listed))
         )
         counts = np.array(
-            [len(listed[c]) if c in listed else max(1, round(w * per_weight)) for c, w in zip(codes, weight, strict=True)],
+            [
+                len(listed[c]) if c in listed else max(1, round(w * per_weight))
+                for c, w in zip(codes, weight, strict=True)
+            ],
             dtype=np.intp,
         )
         return counts, listed
@@ -371,7 +377,6 @@ def _assemble(
     geoms_by_layer: list[GeometryArray] = [grids]
     for depth in range(len(layers) - 1, 0, -1):
         geoms_by_layer.insert(0, dissolve_upwards(geoms_by_layer[0], layers[depth][3], len(layers[depth - 1][1])))
-    households: list[FloatArray] = [_unit_weights(finest[4], density) if density is not None else np.zeros(len(grids))]
     parent_codes = [u.code for u in parents]
     new_units: list[Unit] = []
     for depth, (level, codes, names, owner, _) in enumerate(layers):
@@ -380,12 +385,9 @@ def _assemble(
         for i, code in enumerate(codes):
             households_i = round(float(hh[i])) if hh is not None else 0
             new_units.append(Unit(code, names[i], level, above[owner[i]], households_i, geoms_by_layer[depth][i]))
-    del households
     top = dissolve_upwards(geoms_by_layer[0], layers[0][3], len(parents))
     rebuilt = {p.code: g for p, g in zip(parents, top, strict=True)}
-    tree = [
-        Unit(u.code, u.name, u.level, u.parent_code, u.households, rebuilt.get(u.code, u.geometry)) for u in kept
-    ]
+    tree = [Unit(u.code, u.name, u.level, u.parent_code, u.households, rebuilt.get(u.code, u.geometry)) for u in kept]
     return _rebuild_above(rollup_households([*tree, *new_units]))
 
 

@@ -37,7 +37,9 @@ def _pick_field(columns: Sequence[str], given: str | None, defaults: Sequence[st
     """Return the field to read: the one asked for (which must exist) or the first default present."""
     if given is not None:
         if given not in columns:
-            raise GeoImportError(f"no such field; the file has {', '.join(columns) or 'no fields'}", file=file, field=given)
+            raise GeoImportError(
+                f"no such field; the file has {', '.join(columns) or 'no fields'}", file=file, field=given
+            )
         return given
     return next((f for f in defaults if f in columns), None)
 
@@ -142,7 +144,10 @@ def units_from_layer(
                 raise GeoImportError("is empty", file=name, feature=i, field=code_col)
             if digits is not None and (len(code) != digits or not code.isdigit()):
                 raise GeoImportError(
-                    f"a {level.name.lower()} code has {digits} digits, got {code!r}", file=name, feature=i, field=code_col
+                    f"a {level.name.lower()} code has {digits} digits, got {code!r}",
+                    file=name,
+                    feature=i,
+                    field=code_col,
                 )
             if len(code) > MAX_CODE_LENGTH:
                 raise GeoImportError(f"longer than {MAX_CODE_LENGTH} characters", file=name, feature=i, field=code_col)
@@ -171,7 +176,10 @@ def units_from_layer(
             raise GeoImportError(
                 f"must be a Polygon or MultiPolygon, got {geom.geom_type}", file=name, feature=i, field="geometry"
             )
-        units.append(Unit(code or "", label or "", level, parent, households, shapely.force_2d(geom)))
+        geom = shapely.force_2d(geom)
+        if shapely.get_type_id(geom) == 6 and shapely.get_num_geometries(geom) == 1:
+            geom = shapely.get_geometry(geom, 0)  # writers promote to multi; a single part is a Polygon
+        units.append(Unit(code or "", label or "", level, parent, households, geom))
     return units
 
 
@@ -279,7 +287,10 @@ def _resolve_parents(
                 )
         if digits is not None and not unit.code.startswith(parent):
             raise GeoImportError(
-                f"code {unit.code!r} does not start with its parent's code {parent!r}", file=file, feature=i, field="code"
+                f"code {unit.code!r} does not start with its parent's code {parent!r}",
+                file=file,
+                feature=i,
+                field="code",
             )
         resolved.append((unit, parent))
     out: list[Unit] = []

@@ -46,7 +46,7 @@ def snap_coverage(geoms: Any, grid_size: float) -> GeometryArray:
         return np.empty(0, dtype=object)
     lines = shapely.union_all(shapely.boundary(src), grid_size=grid_size)
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(lines))), dtype=object)
-    owner = _face_owners(src, faces)
+    owner = _face_owners(src, faces, grid_size)
     missing = np.setdiff1d(np.arange(src.size), owner)
     if missing.size:
         raise ValueError(f"polygons {missing.tolist()} vanished at grid size {grid_size}")
@@ -60,8 +60,13 @@ def snap_coverage(geoms: Any, grid_size: float) -> GeometryArray:
     return result
 
 
-def _face_owners(src: GeometryArray, faces: GeometryArray) -> npt.NDArray[np.intp]:
-    """Map each face to the source polygon it belongs to, robust to slivers."""
+def _face_owners(src: GeometryArray, faces: GeometryArray, grid_size: float) -> npt.NDArray[np.intp]:
+    """Map each face to the source polygon it belongs to, robust to slivers; -1 for real holes.
+
+    A face inside no source is a sliver left by floating-point clipping (given to the
+    neighbour it overlaps or borders most) unless it is wider than a few grid cells:
+    then it is a hole of the coverage (e.g. an enclave) and stays empty.
+    """
     tree = shapely.STRtree(src)
     probes = shapely.point_on_surface(faces)
     hits = np.asarray(tree.query(probes, predicate="within"), dtype=np.intp)
@@ -75,6 +80,9 @@ def _face_owners(src: GeometryArray, faces: GeometryArray) -> npt.NDArray[np.int
             owner[f] = int(tree.query_nearest(faces[f])[0])
             continue
         overlap = shapely.area(shapely.intersection(src[candidates], faces[f]))
+        width = 2.0 * shapely.area(faces[f]) / max(shapely.length(faces[f]), 1e-300)
+        if not overlap.max() > 1e-6 * shapely.area(faces[f]) and width > 4 * grid_size:
+            continue
         shared = shapely.length(shapely.intersection(src[candidates], faces[f].boundary))
         owner[f] = int(candidates[np.lexsort((shared, overlap))[-1]])
     return owner

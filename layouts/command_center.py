@@ -37,7 +37,9 @@ def command_center(
             html.Div(t("status.connecting", lang), id=ids.STATUS, className="gw-status gw-status-stale"),
             html.Span(user_label, className="gw-user"),
             html.Form(
-                html.Button(t("nav.logout", lang), type="submit"), action="/logout", method="POST",
+                html.Button(t("nav.logout", lang), type="submit"),
+                action="/logout",
+                method="POST",
                 className="gw-logout",
             ),
         ],

@@ -129,8 +129,9 @@ def _users(args: argparse.Namespace, accounts: AccountService) -> int:
     if cmd == "create":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
         try:
-            user, initial = accounts.create(_actor(), args.username, Role(args.role), args.unit,
-                                            display_name=args.name, password=password)
+            user, initial = accounts.create(
+                _actor(), args.username, Role(args.role), args.unit, display_name=args.name, password=password
+            )
         except UserExists:
             print(f"error: user {args.username!r} exists", file=sys.stderr)
             return 2
@@ -161,8 +162,10 @@ def _audit(args: argparse.Namespace, audit: AuditRepository) -> int:
         return 0
     query = AuditQuery(args.actor, args.action, args.target, args.since, args.until, args.limit)
     for e in audit.search(query):
-        print(f"{e.seq:>7} {e.ts.isoformat(timespec='seconds')} {e.outcome:6} {e.actor:20} {e.action:18} "
-              f"{e.target} {e.ip} {e.detail if e.detail else ''}".rstrip())
+        print(
+            f"{e.seq:>7} {e.ts.isoformat(timespec='seconds')} {e.outcome:6} {e.actor:20} {e.action:18} "
+            f"{e.target} {e.ip} {e.detail if e.detail else ''}".rstrip()
+        )
     return 0
 
 
@@ -173,8 +176,7 @@ def ensure_demo_users(accounts: AccountService, hierarchy: Hierarchy, data_dir: 
     lines = []
     for username, name, role, level in _DEMO:
         unit = hierarchy.city if level is Level.CITY else hierarchy.at_level(level)[0]
-        _, password = accounts.create("system:demo", username, role, unit.code, display_name=name,
-                                      must_change=False)
+        _, password = accounts.create("system:demo", username, role, unit.code, display_name=name, must_change=False)
         lines.append(f"{username:10} {password}   {role.value} @ {unit.code} {unit.name}")
     path = data_dir / DEMO_LOGINS
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -41,8 +41,15 @@ class AccountService:
     on_revoke: Callable[[int], object] | None = None  # e.g. disconnect the user's sockets
 
     def create(
-        self, actor: str, username: str, role: Role, unit_code: str, *, display_name: str = "",
-        password: str | None = None, must_change: bool = True,
+        self,
+        actor: str,
+        username: str,
+        role: Role,
+        unit_code: str,
+        *,
+        display_name: str = "",
+        password: str | None = None,
+        must_change: bool = True,
     ) -> tuple[UserRecord, str]:
         """Create a user; return it and its initial password (generated when none is given)."""
         self._check_unit(role, unit_code)
@@ -50,8 +57,14 @@ class AccountService:
             raise AccountError("username: letters, digits, '_' and '.', at most 64")
         initial = password or _generated_password()
         self._check_policy(initial, username)
-        user = self.users.create(username, display_name or username, self.hashing.hash(initial), role, unit_code,
-                                 must_change_password=must_change)
+        user = self.users.create(
+            username,
+            display_name or username,
+            self.hashing.hash(initial),
+            role,
+            unit_code,
+            must_change_password=must_change,
+        )
         self.audit.append(actor, "user.create", username, detail={"role": role.value, "unit": unit_code})
         return user, initial
 
@@ -61,8 +74,9 @@ class AccountService:
         ok = self.hashing.verify(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled:
             reason = "unknown user" if user is None else ("disabled" if user.disabled else "wrong password")
-            self.audit.append(username[:96] or "-", "login", username[:256], outcome="denied", ip=ip,
-                              detail={"reason": reason})
+            self.audit.append(
+                username[:96] or "-", "login", username[:256], outcome="denied", ip=ip, detail={"reason": reason}
+            )
             return None
         if self.hashing.needs_rehash(user.password_hash):
             self.users.set_password(user.id, self.hashing.hash(password), must_change=user.must_change_password)
@@ -72,8 +86,14 @@ class AccountService:
     def change_password(self, user: UserRecord, current: str, new: str, ip: str) -> None:
         """Let a user replace their own password (also ends the forced change)."""
         if not self.hashing.verify(user.password_hash, current):
-            self.audit.append(user.username, "password.change", user.username, outcome="denied", ip=ip,
-                              detail={"reason": "wrong current password"})
+            self.audit.append(
+                user.username,
+                "password.change",
+                user.username,
+                outcome="denied",
+                ip=ip,
+                detail={"reason": "wrong current password"},
+            )
             raise AccountError("password.wrong_current")
         if new == current:
             raise PasswordRejected(["password.unchanged"])
@@ -96,8 +116,12 @@ class AccountService:
         self._check_unit(role, unit_code)
         self.users.set_role(user.id, role, unit_code)
         self._revoke(user.id)
-        self.audit.append(actor, "user.role", username, detail={"role": role.value, "unit": unit_code,
-                                                                "was": [user.role.value, user.unit_code]})
+        self.audit.append(
+            actor,
+            "user.role",
+            username,
+            detail={"role": role.value, "unit": unit_code, "was": [user.role.value, user.unit_code]},
+        )
 
     def set_disabled(self, actor: str, username: str, disabled: bool) -> None:
         """Disable (ending every session) or re-enable an account."""
@@ -123,8 +147,9 @@ class AccountService:
             raise AccountError(f"no unit {unit_code!r} in this city")
         level = int(self.hierarchy.get(unit_code).level)
         if level not in ROLE_UNIT_LEVELS[role]:
-            raise AccountError(f"a {role.value} is bound to a unit at level {sorted(ROLE_UNIT_LEVELS[role])}, "
-                               f"not {level}")
+            raise AccountError(
+                f"a {role.value} is bound to a unit at level {sorted(ROLE_UNIT_LEVELS[role])}, not {level}"
+            )
 
     @staticmethod
     def _check_policy(password: str, username: str) -> None:

@@ -60,8 +60,14 @@ class Guard:
 
     def refuse(self, principal: Principal | None, what: str, reason: str, detail: dict[str, object]) -> None:
         """Audit a refused attempt."""
-        self._audit.append(principal.username if principal else "-", "access.denied", what[:256], outcome="denied",
-                           ip=request.remote_addr or "-", detail={"reason": reason, **detail})
+        self._audit.append(
+            principal.username if principal else "-",
+            "access.denied",
+            what[:256],
+            outcome="denied",
+            ip=request.remote_addr or "-",
+            detail={"reason": reason, **detail},
+        )
 
     def check(self, spec: GuardSpec, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Principal | None:
         """Return the principal if allowed; audit and return None if not."""
@@ -93,8 +99,12 @@ class Guard:
         return wrap
 
     def callback(
-        self, app: Dash, *dependencies: Any, action: Action,
-        scope: Callable[..., Iterable[str | None]] | None = None, **kwargs: Any,
+        self,
+        app: Dash,
+        *dependencies: Any,
+        action: Action,
+        scope: Callable[..., Iterable[str | None]] | None = None,
+        **kwargs: Any,
     ) -> Callable[[F], F]:
         """Register a Dash callback that runs only for allowed, in-scope callers (else no update)."""
         spec = GuardSpec(action, scope)

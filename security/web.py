@@ -31,7 +31,7 @@ __all__ = ["WebUser", "install"]
 
 PUBLIC_PATHS = frozenset({"/login", "/healthz"})
 PUBLIC_PREFIXES = ("/assets/",)
-PASSWORD_PATH = "/account/password"
+PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -121,14 +121,31 @@ def _pages(
 
     def login_form(errors: list[str], status: int = 200, username: str = "") -> tuple[str, int]:
         fields = [
-            {"name": "username", "type": "text", "label": t("login.username", lang), "value": username,
-             "autofocus": not username},
-            {"name": "password", "type": "password", "label": t("login.password", lang), "value": "",
-             "autofocus": bool(username)},
+            {
+                "name": "username",
+                "type": "text",
+                "label": t("login.username", lang),
+                "value": username,
+                "autofocus": not username,
+            },
+            {
+                "name": "password",
+                "type": "password",
+                "label": t("login.password", lang),
+                "value": "",
+                "autofocus": bool(username),
+            },
         ]
         html = render_template(
-            "login.html", lang=lang, app_title=t("app.title", lang), title=t("login.title", lang), notice="",
-            errors=errors, action="/login", fields=fields, next=_safe_next(request.values.get("next")),
+            "login.html",
+            lang=lang,
+            app_title=t("app.title", lang),
+            title=t("login.title", lang),
+            notice="",
+            errors=errors,
+            action="/login",
+            fields=fields,
+            next=_safe_next(request.values.get("next")),
             submit=t("login.submit", lang),
         )
         return html, status
@@ -141,8 +158,9 @@ def _pages(
         return login_form([])
 
     @bp.post("/login")
-    @limiter.limit(lambda: window.format(5), key_func=lambda: f"login:ip-user:{client_ip()}:{_form_user()}",
-                   deduct_when=_failed)
+    @limiter.limit(
+        lambda: window.format(5), key_func=lambda: f"login:ip-user:{client_ip()}:{_form_user()}", deduct_when=_failed
+    )
     @limiter.limit(lambda: window.format(20), key_func=lambda: f"login:user:{_form_user()}", deduct_when=_failed)
     @limiter.limit(lambda: window.format(50), key_func=lambda: f"login:ip:{client_ip()}", deduct_when=_failed)
     def login_submit() -> Any:
@@ -163,8 +181,7 @@ def _pages(
         if current_user.is_authenticated:
             token = current_user.token
             accounts.sessions.revoke(token)
-            accounts.audit.append(current_user.record.username, "logout", current_user.record.username,
-                                  ip=client_ip())
+            accounts.audit.append(current_user.record.username, "logout", current_user.record.username, ip=client_ip())
             on_logout(token)
         logout_user()
         session.clear()
@@ -172,17 +189,34 @@ def _pages(
 
     def password_form(errors: list[str], status: int = 200, notice: str = "") -> tuple[str, int]:
         fields = [
-            {"name": "current", "type": "password", "label": t("password.current", lang), "value": "",
-             "autofocus": True},
+            {
+                "name": "current",
+                "type": "password",
+                "label": t("password.current", lang),
+                "value": "",
+                "autofocus": True,
+            },
             {"name": "new", "type": "password", "label": t("password.new", lang), "value": "", "autofocus": False},
-            {"name": "repeat", "type": "password", "label": t("password.repeat", lang), "value": "",
-             "autofocus": False},
+            {
+                "name": "repeat",
+                "type": "password",
+                "label": t("password.repeat", lang),
+                "value": "",
+                "autofocus": False,
+            },
         ]
         forced = current_user.record.must_change_password
         html = render_template(
-            "login.html", lang=lang, app_title=t("app.title", lang), title=t("password.title", lang),
-            notice=notice or (t("password.forced", lang) if forced else ""), errors=errors, action=PASSWORD_PATH,
-            fields=fields, next="/", submit=t("password.submit", lang),
+            "login.html",
+            lang=lang,
+            app_title=t("app.title", lang),
+            title=t("password.title", lang),
+            notice=notice or (t("password.forced", lang) if forced else ""),
+            errors=errors,
+            action=PASSWORD_PATH,
+            fields=fields,
+            next="/",
+            submit=t("password.submit", lang),
         )
         return html, status
 
@@ -210,12 +244,25 @@ def _pages(
 
 
 def _throttled(accounts: AccountService, limit: RequestLimit, lang: str) -> Response:
-    accounts.audit.append(_form_user() or "-", "login.throttled", request.path, outcome="denied", ip=client_ip(),
-                          detail={"limit": str(limit.limit)})
+    accounts.audit.append(
+        _form_user() or "-",
+        "login.throttled",
+        request.path,
+        outcome="denied",
+        ip=client_ip(),
+        detail={"limit": str(limit.limit)},
+    )
     retry = max(1, int(limit.reset_at - time.time()))
     body = render_template(
-        "login.html", lang=lang, app_title=t("app.title", lang), title=t("login.title", lang), notice="",
-        errors=[t("login.throttled", lang, seconds=retry)], action="/login", fields=[], next="/",
+        "login.html",
+        lang=lang,
+        app_title=t("app.title", lang),
+        title=t("login.title", lang),
+        notice="",
+        errors=[t("login.throttled", lang, seconds=retry)],
+        action="/login",
+        fields=[],
+        next="/",
         submit=t("login.submit", lang),
     )
     return Response(body, status=429, headers={"Retry-After": str(retry)})
@@ -258,8 +305,14 @@ def _install_gate(server: Flask, accounts: AccountService) -> None:
 
 def _deny(accounts: AccountService, status: int, reason: str, detail: dict[str, object]) -> tuple[Response, int]:
     actor = current_user.record.username if current_user.is_authenticated else "-"
-    accounts.audit.append(actor, "request.refused", request.path[:256], outcome="denied", ip=client_ip(),
-                          detail={"reason": reason, "method": request.method, **detail})
+    accounts.audit.append(
+        actor,
+        "request.refused",
+        request.path[:256],
+        outcome="denied",
+        ip=client_ip(),
+        detail={"reason": reason, "method": request.method, **detail},
+    )
     return jsonify({"error": reason}), status
 
 

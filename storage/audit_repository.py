@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import Engine, Row, func, insert, select
@@ -40,8 +39,15 @@ class AuditRepository:
         self._engine = engine
 
     def append(
-        self, actor: str, action: str, target: str = "", *, outcome: str = "ok", ip: str = "",
-        detail: Mapping[str, object] | None = None, now: datetime | None = None,
+        self,
+        actor: str,
+        action: str,
+        target: str = "",
+        *,
+        outcome: str = "ok",
+        ip: str = "",
+        detail: Mapping[str, object] | None = None,
+        now: datetime | None = None,
     ) -> AuditEntry:
         """Add one entry at the head of the chain; retry if another writer got there first."""
         info = dict(detail or {})
@@ -52,9 +58,16 @@ class AuditRepository:
             ts = (now or datetime.now(UTC)).astimezone(UTC)
             digest = entry_hash(prev, seq, ts, actor, action, target, outcome, ip, info)
             row = {
-                "seq": seq, "ts": ts, "actor": actor[:96], "action": action[:64], "target": target[:256],
-                "outcome": outcome[:16], "ip": ip[:64], "detail": json.dumps(info, ensure_ascii=False, default=str),
-                "prev_hash": prev, "hash": digest,
+                "seq": seq,
+                "ts": ts,
+                "actor": actor[:96],
+                "action": action[:64],
+                "target": target[:256],
+                "outcome": outcome[:16],
+                "ip": ip[:64],
+                "detail": json.dumps(info, ensure_ascii=False, default=str),
+                "prev_hash": prev,
+                "hash": digest,
             }
             if row["actor"] != actor or row["target"] != target:
                 raise ValueError("audit actor or target too long")
@@ -100,5 +113,6 @@ class AuditRepository:
 
 def _entry(r: Row[Any]) -> AuditEntry:
     ts = r.ts if r.ts.tzinfo else r.ts.replace(tzinfo=UTC)  # SQLite drops the offset; we store UTC
-    return AuditEntry(r.seq, ts, r.actor, r.action, r.target, r.outcome, r.ip, json.loads(r.detail), r.prev_hash,
-                      r.hash)
+    return AuditEntry(
+        r.seq, ts, r.actor, r.action, r.target, r.outcome, r.ip, json.loads(r.detail), r.prev_hash, r.hash
+    )

@@ -8,11 +8,12 @@ import shapely
 from sqlalchemy import Engine, delete, func, insert, select
 
 from geo.hierarchy import Level, Unit
-from storage.models import DeviceRow, GeoUnitRow
+from storage.models import AppMeta, DeviceRow, GeoUnitRow
 
 __all__ = ["GeoRepository"]
 
 _CHUNK = 2_000
+GEO_SOURCE_KEY = "geo_source"
 
 
 class GeoRepository:
@@ -29,8 +30,12 @@ class GeoRepository:
         with self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def replace_all(self, units: Sequence[Unit]) -> None:
-        """Replace the whole tree (and the devices placed on it) in one transaction."""
+    def replace_all(self, units: Sequence[Unit], source: str | None = None) -> None:
+        """Replace the whole tree (and the devices placed on it) in one transaction.
+
+        ``source`` (e.g. ``"import:<file>"``) is stored as ``app_meta.geo_source`` in the
+        same transaction, so a failed write leaves neither the tree nor the mark behind.
+        """
         ordered = sorted(units, key=lambda u: (int(u.level), u.code))
         wkbs = shapely.to_wkb([u.geometry for u in ordered])
         rows = [
@@ -51,6 +56,9 @@ class GeoRepository:
                 conn.execute(delete(GeoUnitRow).where(GeoUnitRow.level == int(level)))
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(insert(GeoUnitRow), rows[start : start + _CHUNK])
+            if source is not None:
+                conn.execute(delete(AppMeta).where(AppMeta.key == GEO_SOURCE_KEY))
+                conn.execute(insert(AppMeta).values(key=GEO_SOURCE_KEY, value=source))
 
     def load_units(self) -> list[Unit]:
         """Load every unit with its geometry."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import Engine, Row, Select, insert, select, update
@@ -47,8 +46,14 @@ class UserRepository:
         self._engine = engine
 
     def create(
-        self, username: str, display_name: str, password_hash: str, role: Role, unit_code: str,
-        *, must_change_password: bool = True,
+        self,
+        username: str,
+        display_name: str,
+        password_hash: str,
+        role: Role,
+        unit_code: str,
+        *,
+        must_change_password: bool = True,
     ) -> UserRecord:
         """Add an account; raise UserExists if the name is taken."""
         if self.by_username(username) is not None:
@@ -57,9 +62,15 @@ class UserRepository:
             conn.execute(
                 insert(UserRow),
                 {
-                    "username": username, "display_name": display_name, "password_hash": password_hash,
-                    "role": role.value, "unit_code": unit_code, "must_change_password": must_change_password,
-                    "disabled": False, "created_at": datetime.now(UTC), "password_changed_at": None,
+                    "username": username,
+                    "display_name": display_name,
+                    "password_hash": password_hash,
+                    "role": role.value,
+                    "unit_code": unit_code,
+                    "must_change_password": must_change_password,
+                    "disabled": False,
+                    "created_at": datetime.now(UTC),
+                    "password_changed_at": None,
                 },
             )
         found = self.by_username(username)
@@ -85,8 +96,12 @@ class UserRepository:
 
     def set_password(self, user_id: int, password_hash: str, *, must_change: bool) -> None:
         """Store a new password hash."""
-        self._update(user_id, password_hash=password_hash, must_change_password=must_change,
-                     password_changed_at=datetime.now(UTC))
+        self._update(
+            user_id,
+            password_hash=password_hash,
+            must_change_password=must_change,
+            password_changed_at=datetime.now(UTC),
+        )
 
     def set_role(self, user_id: int, role: Role, unit_code: str) -> None:
         """Change what and where a user may act."""
@@ -107,5 +122,13 @@ class UserRepository:
 
 
 def _record(r: Row[Any]) -> UserRecord:
-    return UserRecord(r.id, r.username, r.display_name, r.password_hash, Role(r.role), r.unit_code,
-                      bool(r.must_change_password), bool(r.disabled))
+    return UserRecord(
+        r.id,
+        r.username,
+        r.display_name,
+        r.password_hash,
+        Role(r.role),
+        r.unit_code,
+        bool(r.must_change_password),
+        bool(r.disabled),
+    )

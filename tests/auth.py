@@ -42,3 +42,11 @@ def get_json(opener: urllib.request.OpenerDirector, url: str) -> Any:
 
     with opener.open(url, timeout=10) as resp:
         return json.loads(resp.read())
+
+
+def change_password(base: str, username: str, current: str, new: str) -> None:
+    """Log in with a one-time password and go through the forced change, over HTTP."""
+    opener = http_session(base, username, current)
+    data = urllib.parse.urlencode({"current": current, "new": new, "repeat": new}).encode()
+    with opener.open(f"{base}/account/password", data=data, timeout=10) as resp:
+        assert not resp.url.endswith("/account/password"), "password change refused"

@@ -23,11 +23,14 @@ from runtime.embedded_redis import EmbeddedRedis
 from storage.database import make_engine
 from storage.repositories import GeoRepository
 from streams.ingest import append_events
+from tests.auth import PASSWORD, change_password
 from tests.browser.conftest import ARTIFACTS
 from tests.integration.events import gate_event, inside
 from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
 
 pytestmark = pytest.mark.browser
+LIVE = "const s = document.getElementById('gw-status'); return !!s && s.classList.contains('gw-status-live')"
+INITIAL = "one-time initial password"
 
 
 @dataclass
@@ -55,15 +58,42 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
             capture_output=True,
             timeout=300,
         )
-        log = tmp / "app.log"
-        web = start(["serve"], env, log)
-        worker = start(["worker", "--name", "browser-test"], env, log)
         engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
         city = Hierarchy(GeoRepository(engine).load_units())
         engine.dispose()
+        accounts = (
+            ("ops", "city_operator", city.city.code),
+            ("leader", "district_leader", city.at_level(Level.DISTRICT)[1].code),
+        )
+        for username, role, unit in accounts:
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "app.py"),
+                    "users",
+                    "create",
+                    username,
+                    "--role",
+                    role,
+                    "--unit",
+                    unit,
+                    "--password-stdin",
+                ],
+                env=env,
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                input=f"{INITIAL}\n".encode(),
+                timeout=120,
+            )
+        log = tmp / "app.log"
+        web = start(["serve"], env, log)
+        worker = start(["worker", "--name", "browser-test"], env, log)
         client = redis.Redis.from_url(server.url)
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
+            for username, _, _ in accounts:  # first login: the forced change from the one-time password
+                change_password(f"http://127.0.0.1:{port}", username, INITIAL, PASSWORD)
             app = RunningApp(f"http://127.0.0.1:{port}", client, city, log, env, worker)
             yield app
         finally:
@@ -110,6 +140,15 @@ def grids_drawn(browser: webdriver.Chrome, prefix: str) -> int:
     )
 
 
+def sign_in(browser: webdriver.Chrome, base: str, username: str, then: str = "/") -> None:
+    """Log in through the login form, as a person would."""
+    browser.get(f"{base}/login?next={then}")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    poll(browser, "return window.gw !== undefined && location.pathname !== '/login'", timeout=30)
+
+
 def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.Chrome) -> None:
     city = running_app.city
     district = city.at_level(Level.DISTRICT)[0]
@@ -117,6 +156,7 @@ def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.
     target = city.get(grids[len(grids) // 2])
     lon, lat = inside(target)
 
+    sign_in(browser, running_app.url, "ops")
     started = time.monotonic()
     browser.get(f"{running_app.url}/?district={district.code}")
     poll(
@@ -127,7 +167,7 @@ def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.
         timeout=30,
     )
     drawn_after = time.monotonic() - started
-    poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')")
+    poll(browser, LIVE)
     # Let the first resync land, then read the grid's colour as painted.
     poll(browser, "return gw.resyncs > 0 && gw.seq >= 0")
     time.sleep(0.3)
@@ -171,7 +211,7 @@ def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.
 
 def test_city_view_and_drill_down_by_click(running_app: RunningApp, browser: webdriver.Chrome) -> None:
     city = running_app.city
-    browser.get(running_app.url)
+    sign_in(browser, running_app.url, "ops")
     streets = len(city.at_level(Level.STREET))
     poll(
         browser,
@@ -223,8 +263,8 @@ def test_city_view_and_drill_down_by_click(running_app: RunningApp, browser: web
 def test_status_turns_stale_when_data_stops_and_live_when_it_resumes(
     running_app: RunningApp, browser: webdriver.Chrome
 ) -> None:
-    browser.get(running_app.url)
-    poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')")
+    sign_in(browser, running_app.url, "ops")
+    poll(browser, LIVE)
     stop(running_app.worker)  # the socket stays up, but no KPIs or deltas arrive any more
     stale = poll(
         browser,
@@ -234,4 +274,55 @@ def test_status_turns_stale_when_data_stops_and_live_when_it_resumes(
     )
     assert "数据已过期" in stale
     running_app.worker = start(["worker", "--name", "browser-test"], running_app.env, running_app.log)
-    poll(browser, "return document.getElementById('gw-status').classList.contains('gw-status-live')", timeout=30)
+    poll(browser, LIVE, timeout=30)
+
+
+def test_a_district_leader_cannot_reach_another_district(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    city = running_app.city
+    mine, other = city.at_level(Level.DISTRICT)[1], city.at_level(Level.DISTRICT)[0]
+    # By URL: the page stays on their own district.
+    sign_in(browser, running_app.url, "leader", then=f"/?district={other.code}")
+    poll(
+        browser,
+        "return Object.values(gw.layers).filter(l => l._map && l.feature.properties.level === 4).length"
+        " === arguments[0]",
+        len(city.grids_under(mine.code)),
+        timeout=30,
+    )
+    drawn = js(browser, "return Object.keys(gw.layers).filter(c => gw.layers[c]._map)")
+    assert all(c == mine.code or mine.code in city.ancestors(c) for c in drawn)
+    assert other.name not in browser.find_element(By.ID, "gw-breadcrumb").text
+    # By API and by a crafted callback from inside the page: refused.
+    status = js(
+        browser, "return fetch('/api/v1/geo/grid/' + arguments[0] + '.geojson').then(r => r.status)", other.code
+    )
+    assert status == 403
+    crafted = js(
+        browser,
+        """
+        return fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({output: 'gw-selection.data', outputs: {id: 'gw-selection', property: 'data'},
+            inputs: [{id: 'gw-layer-street', property: 'clickData', value: {properties: {code: arguments[0]}}},
+                     {id: 'gw-breadcrumb-city', property: 'n_clicks', value: null},
+                     {id: 'gw-location', property: 'search', value: ''}],
+            changedPropIds: ['gw-layer-street.clickData'], state: []})}).then(r => r.status)""",
+        other.code,
+    )
+    assert crafted == 204
+    # By socket: a level pushed for the other district never reaches this page.
+    other_grid = city.grids_under(other.code)[0]
+    mine_grid = city.grids_under(mine.code)[0]
+    js(
+        browser,
+        "window.__seen = []; const f = gw.applyLevels; gw.applyLevels = function (l) "
+        "{ window.__seen.push(...Object.keys(l)); return f(l); }",
+    )
+    append_events(
+        running_app.redis,
+        "gw:ingest",
+        [gate_event(*inside(city.get(c)), device=f"L{i}{c}") for c in (other_grid, mine_grid) for i in range(3)],
+    )
+    poll(browser, "return window.__seen.includes(arguments[0])", mine_grid, timeout=15)
+    seen = js(browser, "return window.__seen")
+    assert other_grid not in seen
+    assert all(c == mine.code or mine.code in city.ancestors(c) for c in seen)
