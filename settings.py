@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -96,6 +97,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}LANGUAGE must be zh-CN or en, not {self.language!r}")
         if self.sim_rate < 0 or self.delta_interval_s <= 0 or self.window_minutes < 1 or self.worker_batch < 1:
             raise SettingsError("rates, intervals, windows and batch sizes must be positive")
+        if self.redis_url:
+            _check_redis_url(self.redis_url)
         if self.data_dir is not None and not isinstance(self.data_dir, Path):
             object.__setattr__(self, "data_dir", Path(self.data_dir))
 
@@ -134,6 +137,15 @@ class Settings:
             default = f.default if f.default is not None else "(unset)"
             rows.append((PREFIX + f.name.upper(), str(default), f.metadata.get("doc", "")))
         return rows
+
+
+def _check_redis_url(url: str) -> None:
+    """A Redis reached over the network must ask for a password (the embedded one is a private socket)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"{PREFIX}REDIS_URL must be redis://, rediss:// or unix://, not {parts.scheme}://")
+    if parts.scheme != "unix" and parts.hostname not in ("127.0.0.1", "localhost", "::1") and not parts.password:
+        raise SettingsError(f"{PREFIX}REDIS_URL: a Redis on {parts.hostname} must have a password (redis://:PASS@host)")
 
 
 def _coerce(name: str, type_name: Any, raw: str) -> Any:

@@ -158,7 +158,7 @@ def _seeds(parent: Any, k: int, rng: np.random.Generator, density: tuple[FloatAr
         inside = np.asarray(shapely.contains_xy(parent, xy[:, 0], xy[:, 1]), dtype=bool) & (w > 0)
         if int(inside.sum()) >= k:
             pick = rng.choice(np.flatnonzero(inside), size=k, replace=False, p=w[inside] / w[inside].sum())
-            seeds = xy[pick] + rng.normal(0.0, 1.0, (k, 2))
+            seeds: FloatArray = xy[pick] + rng.normal(0.0, 1.0, (k, 2))
             ok = np.asarray(shapely.contains_xy(parent, seeds[:, 0], seeds[:, 1]), dtype=bool)
             seeds[~ok] = xy[pick][~ok]
             if np.unique(seeds, axis=0).shape[0] == k:

@@ -326,7 +326,8 @@ def _containing(tree: Any, parents: Sequence[Unit], geom: Any) -> str | None:
         if not overlap.max() > 0:
             return None
         hits = hits[[int(np.argmax(overlap))]]
-    return min(parents[h].code for h in hits.tolist())
+    found: str = min(parents[h].code for h in hits.tolist())
+    return found
 
 
 def rollup_households(units: Sequence[Unit]) -> list[Unit]:

@@ -23,11 +23,16 @@ def test_environment_is_read_and_typed() -> None:
             "GRIDWATCH_PORT": "9001",
             "GRIDWATCH_SIM_RATE": "12.5",
             "GRIDWATCH_DATA_DIR": "/tmp/gw",
-            "GRIDWATCH_REDIS_URL": "redis://10.0.0.1:6379/0",
+            "GRIDWATCH_REDIS_URL": "redis://:s3cret@10.0.0.1:6379/0",
             "OTHER": "x",
         }
     )
-    assert (s.port, s.sim_rate, s.data_dir, s.redis_url) == (9001, 12.5, Path("/tmp/gw"), "redis://10.0.0.1:6379/0")
+    assert (s.port, s.sim_rate, s.data_dir, s.redis_url) == (
+        9001,
+        12.5,
+        Path("/tmp/gw"),
+        "redis://:s3cret@10.0.0.1:6379/0",
+    )
 
 
 def test_explicit_argument_beats_environment() -> None:
@@ -64,3 +69,21 @@ def test_the_readme_documents_every_variable() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for name, default, _ in Settings.documented():
         assert f"| `{name}` | `{default}` |" in readme, name
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("redis://10.0.0.1:6379/0", False),
+        ("redis://:pw@10.0.0.1:6379/0", True),
+        ("redis://127.0.0.1:6379", True),
+        ("unix:///run/redis.sock", True),
+        ("http://x", False),
+    ],
+)
+def test_a_networked_redis_needs_a_password(url: str, ok: bool) -> None:
+    if ok:
+        assert Settings.from_env({"GRIDWATCH_REDIS_URL": url}).redis_url == url
+    else:
+        with pytest.raises(SettingsError, match="REDIS_URL"):
+            Settings.from_env({"GRIDWATCH_REDIS_URL": url})
