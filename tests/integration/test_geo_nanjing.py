@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+import shapely.geometry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from geo.files import read_layer, read_street_list
 from geo.generation import GenerationSpec, generate_levels
 from geo.hierarchy import Hierarchy, Level, Unit
 from geo.importing import attach_level, units_from_layer
+from geo.lod import level_feature_collection
 from geo.lookup import GridLocator, PlacementStatus
 from geo.measure import LocalProjection, haversine_m
 from geo.sampling import random_points_in
@@ -159,3 +161,17 @@ def test_every_point_inside_maps_to_one_grid_whose_ancestors_contain_it(
             code = placed.codes[level][i]
             assert code in city.ancestors(grid)
             assert city.get(code).geometry.intersects(point)
+
+
+@pytest.mark.parametrize("level", [Level.DISTRICT, Level.STREET, Level.COMMUNITY])
+def test_simplified_levels_keep_shared_edges(city: Hierarchy, level: Level) -> None:
+    collection = level_feature_collection(city.at_level(level))
+    shapes = np.array([shapely.geometry.shape(f["geometry"]) for f in collection["features"]], dtype=object)
+    assert shapely.coverage_is_valid(shapes)
+    assert all(shapely.is_valid(shapes))
+    union = shapely.union_all(shapes)
+    # No new gaps: the simplified union has no more holes than the city, and nothing overlaps.
+    holes = int(np.sum(shapely.get_num_interior_rings(shapely.get_parts(union))))
+    city_holes = int(np.sum(shapely.get_num_interior_rings(shapely.get_parts(city.city.geometry))))
+    assert holes <= city_holes
+    assert float(np.sum(shapely.area(shapes))) == pytest.approx(union.area, rel=1e-9)
