@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
@@ -25,7 +26,7 @@ class GeoJsonCache:
     def __init__(self, hierarchy: Hierarchy) -> None:
         self._h = hierarchy
         self._lock = threading.Lock()
-        self._cache: dict[tuple[Level, str | None], tuple[bytes, str]] = {}
+        self._cache: dict[tuple[Level, str | None], tuple[bytes, bytes, str]] = {}
 
     def warm(self) -> threading.Thread:
         """Build the city-zoom levels in the background, so the first screen does not wait."""
@@ -37,8 +38,8 @@ class GeoJsonCache:
         thread.start()
         return thread
 
-    def get(self, level: Level, within: str | None = None) -> tuple[bytes, str]:
-        """Return (body, etag) for all units of a level, or those under one unit."""
+    def get(self, level: Level, within: str | None = None) -> tuple[bytes, bytes, str]:
+        """Return (body, gzipped body, etag) for all units of a level, or those under one unit."""
         key = (level, within)
         with self._lock:
             hit = self._cache.get(key)
@@ -53,7 +54,7 @@ class GeoJsonCache:
         # A subset keeps its outer boundary unsimplified so it still meets its neighbours exactly.
         collection = level_feature_collection(units, simplify_boundary=within is None)
         body = json.dumps(collection, separators=(",", ":"), ensure_ascii=False).encode()
-        entry = (body, hashlib.sha256(body).hexdigest()[:32])
+        entry = (body, gzip.compress(body, compresslevel=6), hashlib.sha256(body).hexdigest()[:32])
         with self._lock:
             self._cache[key] = entry
         return entry

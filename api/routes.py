@@ -73,11 +73,15 @@ def register(server: Flask, ctx: AppContext) -> None:
         """Say the process is up (public: no data)."""
         return jsonify({"status": "ok"})
 
-    def _geojson(entry: tuple[bytes, str]) -> Response:
-        body, etag = entry
+    def _geojson(entry: tuple[bytes, bytes, str]) -> Response:
+        body, zipped, etag = entry
         if request.if_none_match.contains(etag):
             return Response(status=304, headers={"ETag": f'"{etag}"'})
-        resp = Response(body, mimetype="application/geo+json")
+        if request.accept_encodings.best_match(["gzip"]) == "gzip":  # compressed once, at cache time
+            resp = Response(zipped, mimetype="application/geo+json", headers={"Content-Encoding": "gzip"})
+        else:
+            resp = Response(body, mimetype="application/geo+json")
+        resp.vary.add("Accept-Encoding")
         resp.set_etag(etag)
         resp.cache_control.private = True
         resp.cache_control.max_age = 3600

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
 from runtime import account_commands, geo_commands
-from runtime.bootstrap import ensure_demo_city, open_database
+from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.embedded_redis import EmbeddedRedis
 from settings import Settings
 from storage.repositories import DeviceRepository
@@ -167,8 +167,7 @@ def _worker(settings: Settings, name: str) -> int:
     url = _existing_redis_url(settings)
     engine = open_database(settings)
     hierarchy = ensure_demo_city(engine, settings)
-    devices_total = DeviceRepository(engine).count()
-    engine.dispose()
+    devices = DeviceRepository(engine)
     client = connect(url)
     keys = RedisKeys(settings.ingest_stream, settings.dead_letter_stream)
     worker = IngestWorker(
@@ -189,7 +188,7 @@ def _worker(settings: Settings, name: str) -> int:
         owner=name,
         window_minutes=settings.window_minutes,
         interval_s=settings.delta_interval_s,
-        devices_total=devices_total,
+        devices_total=devices.count,
     )
 
     def stop() -> None:
@@ -204,6 +203,7 @@ def _worker(settings: Settings, name: str) -> int:
     agg_thread.join(timeout=5)
     log.info("worker %s stopped: %s", name, worker.totals)
     client.close()
+    engine.dispose()
     return 0
 
 
@@ -212,8 +212,13 @@ def _simulate(settings: Settings, rate: float | None, count: int | None) -> int:
 
     url = _existing_redis_url(settings)
     engine = open_database(settings)
-    ensure_demo_city(engine, settings)
+    hierarchy = ensure_demo_city(engine, settings)
     devices = DeviceRepository(engine).load_all()
+    if not devices:  # e.g. a city just imported: the simulator brings its own demo devices
+        placed = demo_devices(hierarchy, settings.devices_per_grid, settings.demo_seed)
+        DeviceRepository(engine).add_many(placed)
+        log.info("placed %d demo devices for the simulator", len(placed))
+        devices = DeviceRepository(engine).load_all()
     engine.dispose()
     client = connect(url)
     sim = Simulator(

@@ -64,7 +64,7 @@ class MapAggregator:
         owner: str,
         window_minutes: int = 10,
         interval_s: float = 0.5,
-        devices_total: int = 0,
+        devices_total: int | Callable[[], int] = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._r = client
@@ -72,7 +72,10 @@ class MapAggregator:
         self.owner = owner
         self.window_minutes = window_minutes
         self.interval_s = interval_s
-        self.devices_total = devices_total
+        # The registry can grow while we run (registrations, imports): re-count it now and then.
+        self._count_devices = devices_total if callable(devices_total) else (lambda: devices_total)
+        self.devices_total = self._count_devices()
+        self._devices_counted = 0.0
         self._clock = clock
         self._stop = threading.Event()
         grids = [u.code for u in hierarchy.at_level(Level.GRID)]
@@ -181,6 +184,12 @@ class MapAggregator:
         return {_text(k): int(v) for k, v in raw.items()}
 
     def _kpis(self, now: float) -> KpiSnapshot:
+        if now - self._devices_counted > 60:
+            self._devices_counted = now
+            try:
+                self.devices_total = self._count_devices()
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop the map
+                log.warning("could not count devices; keeping %d", self.devices_total)
         pipe = self._r.pipeline(transaction=False)
         pipe.zcount(self._keys.devices_seen, int((now - DEVICE_ONLINE_S) * 1000), "+inf")
         pipe.xlen(self._keys.dead_letter_stream)

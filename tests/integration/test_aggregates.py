@@ -94,3 +94,17 @@ def test_a_new_aggregator_resumes_from_the_stored_levels(
     again = MapAggregator(redis_client, small_city, keys, owner="b").tick()
     assert again is not None and again.changed == {}
     assert json.loads(redis_client.get(keys.kpis))["events_in_window"] == 50  # type: ignore[arg-type]
+
+
+def test_the_device_count_follows_the_registry(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    registered = [0]
+    now = [time.time()]
+    agg = MapAggregator(
+        redis_client, small_city, keys, owner="a", devices_total=lambda: registered[0], clock=lambda: now[0]
+    )
+    assert agg.tick().kpis.devices_total == 0  # type: ignore[union-attr]
+    registered[0] = 500  # e.g. the simulator placed devices on a freshly imported city
+    now[0] += 61
+    assert agg.tick().kpis.devices_total == 500  # type: ignore[union-attr]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gzip
+import json
 import threading
 import time
 from typing import Any
@@ -81,6 +83,10 @@ def test_snapshot_and_geojson_endpoints(small_settings: Settings) -> None:
         streets = http.get("/api/v1/geo/street.geojson")
         assert streets.status_code == 200 and streets.mimetype == "application/geo+json"
         assert len(streets.get_json()["features"]) == small_settings.demo_streets
+        zipped = http.get("/api/v1/geo/street.geojson", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert json.loads(gzip.decompress(zipped.data)) == streets.get_json()
+        assert len(zipped.data) < len(streets.data) / 2
         assert (
             http.get("/api/v1/geo/street.geojson", headers={"If-None-Match": streets.headers["ETag"]}).status_code
             == 304
