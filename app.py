@@ -145,6 +145,7 @@ def create_app(settings: Settings) -> Gridwatch:
         session_hours=settings.session_hours,
         csp_script_hashes=list(app.csp_hashes()),
         on_logout=lambda token: rooms.disconnect(token=token),
+        guard=guard,
     )
     security.sockets.install(socketio, rooms, guard, hierarchy)
     bridge = PushBridge(ctx.redis, ctx.keys, rooms.route)

@@ -25,6 +25,8 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from domain.catalog import t
 from domain.permissions import Principal
 from security.accounts import AccountError, AccountService, PasswordRejected
+from security.admin import admin_pages
+from security.guards import Guard
 from storage.user_repository import UserRecord
 
 __all__ = ["WebUser", "install"]
@@ -68,6 +70,7 @@ def install(
     session_hours: float,
     csp_script_hashes: list[str],
     on_logout: Callable[[str], object],
+    guard: Guard,
 ) -> Limiter:
     """Wire login, the request gate and the security headers into the Flask server."""
     server.config.update(
@@ -102,6 +105,7 @@ def install(
     _install_gate(server, accounts)
     _install_headers(server, csp_script_hashes)
     server.register_blueprint(_pages(accounts, limiter, lang, login_window_s, on_logout))
+    server.register_blueprint(admin_pages(accounts, guard, lang))
     return limiter
 
 
