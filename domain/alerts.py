@@ -1,0 +1,212 @@
+"""Alerts: rules described as data, what an event fires or clears, and the lifecycle.
+
+A rule is a declared description (key, severity, what it matches, how occurrences are
+grouped, what clears it, its text); the set lives in a TOML file that a city tunes without
+code changes. Evaluation is pure: an event in, firings and clearings out.
+
+Lifecycle: new → acknowledged → dispatched → resolved → closed. An alert also *clears*
+when its condition does (smoke back to normal); it is closed only when it is both
+acknowledged and cleared, and firing again after clearing re-arms a new occurrence.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "AlertState",
+    "Firing",
+    "InvalidTransition",
+    "Rule",
+    "RuleError",
+    "Severity",
+    "can_transition",
+    "evaluate",
+    "parse_rules",
+]
+
+
+class Severity(enum.IntEnum):
+    """How urgent; higher is more urgent (orders the duty queue)."""
+
+    INFO = 1
+    WARNING = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+class AlertState(enum.StrEnum):
+    """Where an alert is in its lifecycle."""
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+_NEXT: Mapping[AlertState, frozenset[AlertState]] = {
+    AlertState.NEW: frozenset({AlertState.ACKNOWLEDGED}),
+    AlertState.ACKNOWLEDGED: frozenset({AlertState.DISPATCHED, AlertState.RESOLVED}),
+    AlertState.DISPATCHED: frozenset({AlertState.RESOLVED}),
+    AlertState.RESOLVED: frozenset({AlertState.CLOSED}),
+    AlertState.CLOSED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    """A lifecycle step that is not allowed from the alert's current state."""
+
+
+def can_transition(current: AlertState, target: AlertState) -> bool:
+    """Whether the lifecycle allows going from current to target.
+
+    >>> can_transition(AlertState.NEW, AlertState.ACKNOWLEDGED), can_transition(AlertState.NEW, AlertState.CLOSED)
+    (True, False)
+    """
+    return target in _NEXT[current]
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names the rule and the key."""
+
+
+_OPS: Mapping[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One test on a flattened event field (e.g. ``payload.value > 60``)."""
+
+    path: str
+    op: str
+    value: Any
+
+    def holds(self, event: Mapping[str, Any]) -> bool:
+        """Whether the event satisfies the condition (a missing field never does)."""
+        current: Any = event
+        for part in self.path.split("."):
+            if not isinstance(current, Mapping) or part not in current:
+                return False
+            current = current[part]
+        try:
+            return bool(_OPS[self.op](current, self.value))
+        except TypeError:
+            return False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A declared alert rule."""
+
+    key: str
+    severity: Severity
+    when: tuple[Condition, ...]
+    clear_when: tuple[Condition, ...] = ()
+    group_by: tuple[str, ...] = ("device_id",)
+    text_zh: str = ""
+    text_en: str = ""
+    category: str = "Safety"  # CAP category
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def dedup_key(self, event: Mapping[str, Any]) -> str:
+        """The key that groups occurrences of this rule for the same source."""
+        parts = [str(_get(event, path)) for path in self.group_by]
+        return f"{self.key}:" + ":".join(parts)
+
+
+def _get(event: Mapping[str, Any], path: str) -> Any:
+    current: Any = event
+    for part in path.split("."):
+        current = current.get(part) if isinstance(current, Mapping) else None
+    return current
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """An event made a rule fire (``clears=False``) or cleared it (``clears=True``)."""
+
+    rule: Rule
+    dedup_key: str
+    clears: bool
+
+
+def evaluate(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Firing]:
+    """Return what one event fires and clears.
+
+    >>> rules = parse_rules('''
+    ... [[rule]]
+    ... key = "smoke"
+    ... severity = "critical"
+    ... when = [["payload.kind", "==", "alarm"], ["payload.alarm", "==", "smoke"]]
+    ... clear_when = [["device_type", "==", "smoke"], ["payload.kind", "==", "sensor_reading"], ["payload.value", "<", 1]]
+    ... text_zh = "烟感报警"
+    ... text_en = "Smoke alarm"
+    ... ''')
+    >>> [f.clears for f in evaluate(rules, {"device_id": "D1", "payload": {"kind": "alarm", "alarm": "smoke"}})]
+    [False]
+    """
+    out = []
+    for rule in rules:
+        if all(c.holds(event) for c in rule.when):
+            out.append(Firing(rule, rule.dedup_key(event), clears=False))
+        elif rule.clear_when and all(c.holds(event) for c in rule.clear_when):
+            out.append(Firing(rule, rule.dedup_key(event), clears=True))
+    return out
+
+
+def _conditions(rule_key: str, name: str, raw: Any) -> tuple[Condition, ...]:
+    if not isinstance(raw, list):
+        raise RuleError(f"rule {rule_key!r}: {name} must be a list of [path, op, value]")
+    conds = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and item[1] in _OPS):
+            raise RuleError(f"rule {rule_key!r}: {name} entry {item!r} must be [path, one of {sorted(_OPS)}, value]")
+        conds.append(Condition(item[0], item[1], item[2]))
+    return tuple(conds)
+
+
+def parse_rules(text: str) -> list[Rule]:
+    """Parse a TOML rule file (``[[rule]]`` tables); raise RuleError naming the rule and key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"rule file is not valid TOML: {exc}") from exc
+    rules = []
+    seen: set[str] = set()
+    for raw in data.get("rule", []):
+        key = raw.get("key")
+        if not isinstance(key, str) or not key:
+            raise RuleError(f"a rule without a key: {raw!r}")
+        if key in seen:
+            raise RuleError(f"rule {key!r} is declared twice")
+        seen.add(key)
+        try:
+            severity = Severity[str(raw.get("severity", "")).upper()]
+        except KeyError:
+            raise RuleError(f"rule {key!r}: severity must be one of {[s.name.lower() for s in Severity]}") from None
+        rules.append(
+            Rule(
+                key=key,
+                severity=severity,
+                when=_conditions(key, "when", raw.get("when")),
+                clear_when=_conditions(key, "clear_when", raw.get("clear_when", [])),
+                group_by=tuple(raw.get("group_by", ["device_id"])),
+                text_zh=str(raw.get("text_zh", key)),
+                text_en=str(raw.get("text_en", key)),
+                category=str(raw.get("category", "Safety")),
+            )
+        )
+    return rules
