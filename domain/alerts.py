@@ -151,7 +151,7 @@ def evaluate(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Firing]:
     ... key = "smoke"
     ... severity = "critical"
     ... when = [["payload.kind", "==", "alarm"], ["payload.alarm", "==", "smoke"]]
-    ... clear_when = [["device_type", "==", "smoke"], ["payload.kind", "==", "sensor_reading"], ["payload.value", "<", 1]]
+    ... clear_when = [["payload.kind", "==", "sensor_reading"], ["payload.value", "<", 1]]
     ... text_zh = "烟感报警"
     ... text_en = "Smoke alarm"
     ... ''')
