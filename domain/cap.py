@@ -131,7 +131,8 @@ def write_cap(alert: CapAlert) -> bytes:
                 _sub(g, "valueName", name)
                 _sub(g, "value", value)
     ET.register_namespace("", CAP_NS)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml
 
 
 def _text(el: ET.Element, tag: str, default: str = "") -> str:
