@@ -18,11 +18,14 @@ from dash import Dash
 from flask import Flask
 from flask_socketio import SocketIO
 
+import api.alerts
+import api.ingest
 import api.routes
 import security.sockets
 import security.web
 from callbacks import connection, kpi_strip, live_map, page
 from geo.hierarchy import Hierarchy
+from runtime.alert_sink import load_rules
 from runtime.bootstrap import open_database
 from runtime.context import AppContext
 from security.accounts import AccountService
@@ -130,6 +133,8 @@ def create_app(settings: Settings) -> Gridwatch:
     )
     app.layout = page.layout_for(ctx)
     api.routes.register(server, ctx)
+    api.ingest.register(server, ctx)
+    api.alerts.register(server, ctx, load_rules(settings.alert_rules))
     for panel in (live_map, kpi_strip, connection):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)

@@ -61,6 +61,12 @@ class Settings:
     stream_maxlen: int = field(
         default=1_000_000, metadata=_doc("Approximate cap on the ingest stream length (MAXLEN ~).")
     )
+    ingest_skew_s: int = field(
+        default=300,
+        metadata=_doc(
+            "HTTP ingest: a device's X-Timestamp may be this many seconds off; nonces are kept twice as long."
+        ),
+    )
     worker_batch: int = field(default=500, metadata=_doc("Entries a worker reads per XREADGROUP."))
     worker_claim_idle_ms: int = field(
         default=30_000, metadata=_doc("Pending entries idle this long are reclaimed from dead workers.")
@@ -74,6 +80,9 @@ class Settings:
     )
     delta_interval_s: float = field(default=0.5, metadata=_doc("How often changed map colours are published."))
     window_minutes: int = field(default=10, metadata=_doc("Sliding window of the live map metric (events per grid)."))
+    alert_rules: Path | None = field(
+        default=None, metadata=_doc("Alert rule file (TOML). Unset: the shipped domain/alert_rules.toml.")
+    )
     language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
     tile_url: str | None = field(default=None, metadata=_doc("Optional URL template of the city's own tile server."))
     log_level: str = field(default="INFO", metadata=_doc("Python logging level."))

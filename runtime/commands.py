@@ -20,10 +20,12 @@ from tqdm import tqdm
 
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
-from runtime import account_commands, geo_commands
+from runtime import account_commands, device_commands, geo_commands
+from runtime.alert_sink import AlertSink, load_rules
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.embedded_redis import EmbeddedRedis
 from settings import Settings
+from storage.alert_repository import AlertRepository
 from storage.repositories import DeviceRepository
 from streams.aggregates import MapAggregator
 from streams.connection import connect
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
     geo_commands.add_parser(sub)
     account_commands.add_parsers(sub)
+    device_commands.add_parser(sub)
     return p
 
 
@@ -74,6 +77,8 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return _run_all(settings, args.rate, create_app)
     if command == "geo":
         return geo_commands.run(args, settings)
+    if command == "devices":
+        return device_commands.run(args, settings)
     if command in ("users", "audit"):
         return account_commands.run(args, settings)
     return _serve(settings, create_app)
@@ -180,6 +185,7 @@ def _worker(settings: Settings, name: str) -> int:
         max_deliveries=settings.max_deliveries,
         dedup_window_s=settings.dedup_window_s,
         window_minutes=settings.window_minutes,
+        sink=AlertSink(AlertRepository(engine), load_rules(settings.alert_rules), hierarchy, client, keys),
     )
     aggregator = MapAggregator(
         client,

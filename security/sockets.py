@@ -86,6 +86,12 @@ class SocketRooms:
                 mine = {c: v for c, v in levels.items() if self._guard.in_scope_code(unit, c)}
                 # Every room gets every sequence number, so a gap still means a missed push.
                 self._sio.emit(event, {**data, "levels": mine}, to=room_of(unit))
+        elif event == "alerts" and isinstance(data, Mapping):
+            items = [a for a in data.get("alerts", []) if isinstance(a, Mapping)]
+            for unit in units:
+                mine_alerts = [a for a in items if self._guard.in_scope_code(unit, str(a.get("unit", "")))]
+                if mine_alerts:
+                    self._sio.emit(event, {"alerts": mine_alerts}, to=room_of(unit))
         elif event == "kpis":
             for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only
                 self._sio.emit(event, data, to=room_of(unit))

@@ -31,7 +31,7 @@ from storage.user_repository import UserRecord
 
 __all__ = ["WebUser", "install"]
 
-PUBLIC_PATHS = frozenset({"/login", "/healthz"})
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/api/v1/events", "/api/v1/openapi.json"})
 PUBLIC_PREFIXES = ("/assets/",)
 PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -45,6 +45,11 @@ class DeviceRow(Base):
     grid_code: Mapped[str] = mapped_column(String(24), ForeignKey("geo_unit.code"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The device's own HMAC key (HMAC needs the key itself, so it cannot be hashed); only
+    # DeviceRepository.credential reads it back, for the ingest endpoint.
+    secret: Mapped[str | None] = mapped_column(String(128), nullable=True, default=None)
+    secret_version: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)
 
 
 class UserRow(Base):

@@ -21,11 +21,11 @@ from typing import Any, Protocol
 
 import redis
 
-from domain.events import EventType, InvalidEvent, RejectReason, parse_event
+from domain.events import Event, EventType, InvalidEvent, RejectReason, parse_event
 from streams.ingest import DATA_FIELD
 from streams.keys import RedisKeys
 
-__all__ = ["BatchResult", "IngestWorker", "Placer"]
+__all__ = ["BatchResult", "EventSink", "IngestWorker", "Placer"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,14 @@ if applied > 0 then
 end
 return {applied, dup}
 """
+
+
+class EventSink(Protocol):
+    """Effects stored in another system (alerts in SQL) before the batch is acknowledged."""
+
+    def on_events(self, placed: Sequence[tuple[Event, str]]) -> None:
+        """Store the effects of these placed events; raise to leave the batch pending for a retry."""
+        ...
 
 
 class Placer(Protocol):
@@ -120,8 +128,10 @@ class IngestWorker:
         window_minutes: int = 10,
         dead_maxlen: int = 1_000_000,
         clock: Callable[[], float] = time.time,
+        sink: EventSink | None = None,
     ) -> None:
         self._r = client
+        self._sink = sink
         self._placer = placer
         self.keys = keys
         self.consumer = consumer
@@ -262,6 +272,7 @@ class IngestWorker:
             except Exception as exc:  # noqa: BLE001 - one bad entry must not block the stream
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, repr(exc)[:200], raw))
         good: list[_Good] = []
+        placed: list[tuple[Event, str]] = []
         if parsed:
             grids = self._placer.locate_many([e.lon for _, e, _ in parsed], [e.lat for _, e, _ in parsed])
             for (entry_id, event, raw), grid in zip(parsed, grids, strict=True):
@@ -271,6 +282,9 @@ class IngestWorker:
                 else:
                     counts = event.type is not EventType.HEARTBEAT
                     good.append(_Good(entry_id, event.event_id.hex, grid, event.device_id, counts))
+                    placed.append((event, grid))
+        if self._sink is not None and placed:
+            self._sink.on_events(placed)  # stored first: the XACK below must never outrun its effects
         applied, dup = self._apply_effects(good, bad)
         return BatchResult(read=len(entries), applied=applied, duplicates=dup, dead=len(bad))
 

@@ -25,10 +25,13 @@ from streams.aggregates import encode_push
 from tests.auth import PASSWORD, login, make_user
 from tests.processes import ROOT, app_env
 
-# Flask routes anyone may call: the login form, health, static files.
+# Flask routes anyone may call: the login form, health, static files, and the device API
+# (which authenticates each device itself: tests/integration/test_http_ingest.py).
 PUBLIC = {
     "/login",
     "/healthz",
+    "/api/v1/events",
+    "/api/v1/openapi.json",
     "/assets/<path:filename>",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
 }
