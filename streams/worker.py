@@ -146,6 +146,7 @@ class IngestWorker:
         self._apply = client.register_script(_APPLY)
         self._stop = threading.Event()
         self._read_own_pending = True
+        self._held: tuple[list[tuple[bytes, dict[bytes, bytes] | None]], set[bytes]] | None = None
         self._next_claim = 0.0
         self.totals = BatchResult()
 
@@ -193,9 +194,15 @@ class IngestWorker:
         """Read one batch (own pending first, then stale ones of others, then new) and apply it."""
         entries: list[tuple[bytes, dict[bytes, bytes] | None]] = []
         poison: set[bytes] = set()
-        if self._read_own_pending:
+        if self._held is not None:
+            # The last batch's effects could not be stored (e.g. the database is down): retry the same
+            # entries from memory, without reading them again (which would count as redeliveries).
+            entries, poison = self._held
+        elif self._read_own_pending:
             entries = self._read("0", block=None)
-            if not entries:
+            if entries:
+                poison = self._worn_out([e[0] for e in entries], consumer=self.consumer)
+            else:
                 self._read_own_pending = False
         if not entries and self._clock() >= self._next_claim:
             self._next_claim = self._clock() + self.claim_idle_ms / 2000.0
@@ -246,18 +253,35 @@ class IngestWorker:
             min_idle_time=self.claim_idle_ms,
             message_ids=list[int | bytes | str | memoryview](ids),
         )
-        claimed_ids = {c[0] for c in claimed}
-        # Entries trimmed from the stream while pending come back missing: dead-letter them.
-        missing: list[tuple[bytes, dict[bytes, bytes] | None]] = [(i, None) for i in ids if i not in claimed_ids]
-        if claimed or missing:
-            log.info("reclaimed %d stale entries (%d poison)", len(claimed) + len(missing), len(poison))
-        return [*claimed, *missing], poison
+        # An id we asked for but did not get was claimed by another worker a moment earlier: it is
+        # theirs now. (Entries trimmed while pending come back with no fields and are dead-lettered.)
+        if claimed:
+            log.info("reclaimed %d stale entries (%d poison)", len(claimed), len(poison))
+        return list(claimed), poison & {c[0] for c in claimed}
+
+    def _worn_out(self, ids: list[bytes], consumer: str) -> set[bytes]:
+        """The ids among ours that were delivered max_deliveries times already (e.g. they crash us)."""
+        rows: list[dict[str, Any]] = list(
+            self._r.xpending_range(
+                self.keys.ingest_stream,
+                self.keys.worker_group,
+                min=ids[0],
+                max=ids[-1],
+                count=len(ids),
+                consumername=consumer,
+            )
+        )
+        return {row["message_id"] for row in rows if row["times_delivered"] >= self.max_deliveries}
 
     def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]) -> BatchResult:
         parsed: list[tuple[bytes, Any, bytes]] = []
         bad: list[_Bad] = []
         for entry_id, fields in entries:
-            raw = (fields or {}).get(DATA_FIELD.encode())
+            if fields is None:
+                detail = "the entry was trimmed from the stream before it was processed"
+                bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, detail, b""))
+                continue
+            raw = fields.get(DATA_FIELD.encode())
             if raw is None:
                 bad.append(_Bad(entry_id, RejectReason.SCHEMA, "entry has no 'data' field", b""))
                 continue
@@ -284,7 +308,12 @@ class IngestWorker:
                     good.append(_Good(entry_id, event.event_id.hex, grid, event.device_id, counts))
                     placed.append((event, grid))
         if self._sink is not None and placed:
-            self._sink.on_events(placed)  # stored first: the XACK below must never outrun its effects
+            try:
+                self._sink.on_events(placed)  # stored first: the XACK below must never outrun its effects
+            except Exception:
+                self._held = (entries, poison)
+                raise
+        self._held = None
         applied, dup = self._apply_effects(good, bad)
         return BatchResult(read=len(entries), applied=applied, duplicates=dup, dead=len(bad))
 

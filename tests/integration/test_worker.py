@@ -5,6 +5,7 @@ import threading
 import time
 import uuid
 
+import pytest
 import redis
 
 from geo.hierarchy import Hierarchy, Level
@@ -142,3 +143,80 @@ def test_run_stops_when_asked(redis_client: redis.Redis, keys: RedisKeys, small_
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert worker.totals.applied == 1
+
+
+class _ClaimRacer:
+    """A Redis client for worker B that lets worker A claim the entries first, between B's two steps."""
+
+    def __init__(self, client: redis.Redis, before_claim: object) -> None:
+        self._client = client
+        self._before_claim = before_claim
+
+    def xclaim(self, *args: object, **kwargs: object) -> object:
+        self._before_claim()  # type: ignore[operator]
+        return self._client.xclaim(*args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+
+def test_two_workers_reclaiming_at_once_lose_nothing(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    grid = small_city.at_level(Level.GRID)[2]
+    make_worker(redis_client, small_city, keys, consumer="crashed")
+    append_events(redis_client, keys.ingest_stream, [gate_event(*inside(grid)) for _ in range(5)])
+    redis_client.xreadgroup(keys.worker_group, "crashed", {keys.ingest_stream: ">"}, count=100)
+    time.sleep(0.05)
+    a = make_worker(redis_client, small_city, keys, consumer="a", claim_idle_ms=20)
+    claimed_by_a: list[object] = []
+    b = IngestWorker(
+        _ClaimRacer(redis_client, lambda: claimed_by_a.extend(a._claim_stale()[0])),  # type: ignore[arg-type]
+        GridLocator(small_city.at_level(Level.GRID)),
+        keys,
+        consumer="b",
+        block_ms=50,
+        claim_idle_ms=20,
+    )
+    b.process_once()  # B saw them idle, but A claimed them first: B must leave them alone
+    assert b.totals.dead == 0 and redis_client.xlen(keys.dead_letter_stream) == 0
+    assert len(claimed_by_a) == 5
+    a._handle(claimed_by_a, set())  # type: ignore[arg-type]
+    assert bucket_total(redis_client, keys) == {grid.code: 5}
+
+
+def test_an_entry_that_keeps_crashing_a_restarted_worker_is_dead_lettered(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    grid = small_city.at_level(Level.GRID)[0]
+    make_worker(redis_client, small_city, keys, consumer="run-worker-1")
+    append_events(redis_client, keys.ingest_stream, [gate_event(*inside(grid))])
+    for start in (">", "0", "0", "0", "0"):  # five restarts, each dying on the same entry before acking it
+        redis_client.xreadgroup(keys.worker_group, "run-worker-1", {keys.ingest_stream: start}, count=10)
+    again = make_worker(redis_client, small_city, keys, consumer="run-worker-1", max_deliveries=5)
+    again.process_once()
+    dead = redis_client.xrange(keys.dead_letter_stream)
+    assert [f[b"reason"] for _, f in dead] == [b"processing_error"]
+    assert redis_client.xpending(keys.ingest_stream, keys.worker_group)["pending"] == 0
+
+
+def test_a_database_outage_retries_the_same_batch_without_redelivering_it(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    class Flaky:
+        failures = 3
+
+        def on_events(self, placed: object) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("database unavailable")
+
+    grid = small_city.at_level(Level.GRID)[0]
+    worker = make_worker(redis_client, small_city, keys, sink=Flaky(), max_deliveries=2)
+    append_events(redis_client, keys.ingest_stream, [gate_event(*inside(grid)) for _ in range(4)])
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            worker.process_once()
+    worker.process_once()
+    assert worker.totals.applied == 4 and worker.totals.dead == 0  # not poisoned by the outage
+    assert bucket_total(redis_client, keys) == {grid.code: 4}
