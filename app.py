@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,12 +57,26 @@ class Gridwatch:
     socketio: SocketIO
     ctx: AppContext
     bridge: PushBridge
+    rooms: SocketRooms
+    sweep_interval_s: float = 30.0
     _bridge_thread: Any = field(default=None, init=False)
+    _sweeper: Any = field(default=None, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
 
     def start_background(self) -> None:
-        """Start the Redis -> Socket.IO bridge (once)."""
+        """Start the Redis -> Socket.IO bridge and the socket sweeper (once)."""
         if self._bridge_thread is None:
             self._bridge_thread = self.socketio.start_background_task(self.bridge.run)
+            self._sweeper = self.socketio.start_background_task(self._sweep_sockets)
+
+    def _sweep_sockets(self) -> None:
+        """Drop sockets whose session ended (expired, or revoked while a notice was missed)."""
+        sessions = self.ctx.accounts.sessions
+        while not self._stop.wait(self.sweep_interval_s):
+            try:
+                self.rooms.sweep(lambda token, user_id: sessions.user_of(token) == user_id)
+            except Exception:  # noqa: BLE001 - the sweeper must outlive a Redis hiccup
+                log.warning("socket sweep failed", exc_info=True)
 
     def serve(self) -> None:
         """Serve until interrupted."""
@@ -75,8 +90,10 @@ class Gridwatch:
     def close(self) -> None:
         """Stop background work and release clients."""
         self.bridge.stop()
-        if self._bridge_thread is not None:
-            self._bridge_thread.join(timeout=5)
+        self._stop.set()
+        for thread in (self._bridge_thread, self._sweeper):
+            if thread is not None:
+                thread.join(timeout=5)
         self.ctx.redis.close()
         self.ctx.engine.dispose()
 
@@ -102,11 +119,12 @@ def create_app(settings: Settings) -> Gridwatch:
         raise RuntimeError("the database holds no city yet: run `python app.py init` first")
     hierarchy = Hierarchy(units)
     client = connect(settings.redis_url)
+    keys = RedisKeys(settings.ingest_stream, settings.dead_letter_stream)
     audit = AuditRepository(engine)
     accounts = AccountService(
         UserRepository(engine),
         audit,
-        SessionStore(client, ttl_s=int(settings.session_hours * 3600)),
+        SessionStore(client, ttl_s=int(settings.session_hours * 3600), notify_channel=keys.push_channel),
         hierarchy,
         PasswordHashing(),
     )
@@ -116,7 +134,7 @@ def create_app(settings: Settings) -> Gridwatch:
         engine=engine,
         hierarchy=hierarchy,
         redis=client,
-        keys=RedisKeys(settings.ingest_stream, settings.dead_letter_stream),
+        keys=keys,
         audit=audit,
         accounts=accounts,
         guard=guard,
@@ -154,7 +172,7 @@ def create_app(settings: Settings) -> Gridwatch:
     )
     security.sockets.install(socketio, rooms, guard, hierarchy)
     bridge = PushBridge(ctx.redis, ctx.keys, rooms.route)
-    return Gridwatch(app, server, socketio, ctx, bridge)
+    return Gridwatch(app, server, socketio, ctx, bridge, rooms)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from settings import Settings
 from storage.audit_repository import AuditQuery, AuditRepository
 from storage.user_repository import UserExists, UserRepository
 from streams.connection import connect
+from streams.keys import RedisKeys
 
 __all__ = ["add_parsers", "ensure_demo_users", "make_accounts", "run"]
 
@@ -71,7 +72,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def make_accounts(engine: Engine, client: redis.Redis, hierarchy: Hierarchy, settings: Settings) -> AccountService:
     """Build the account service on a database and a Redis."""
-    sessions = SessionStore(client, ttl_s=int(settings.session_hours * 3600))
+    channel = RedisKeys(settings.ingest_stream, settings.dead_letter_stream).push_channel
+    sessions = SessionStore(client, ttl_s=int(settings.session_hours * 3600), notify_channel=channel)
     return AccountService(UserRepository(engine), AuditRepository(engine), sessions, hierarchy, PasswordHashing())
 
 

@@ -6,6 +6,7 @@ cookie stops working at once (OWASP ASVS 7.4.1, 7.4.2).
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import redis
@@ -16,10 +17,19 @@ __all__ = ["SessionStore"]
 class SessionStore:
     """Issue, resolve and revoke session tokens."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "gw", ttl_s: int = 12 * 3600) -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str = "gw", ttl_s: int = 12 * 3600, notify_channel: str | None = None
+    ) -> None:
         self._r = client
         self._prefix = prefix
         self.ttl_s = ttl_s
+        # Revocations are announced here so that every web process (and its sockets) hears of them,
+        # whoever revoked: a page, the CLI, another process.
+        self._notify_channel = notify_channel
+
+    def _announce(self, data: dict[str, object]) -> None:
+        if self._notify_channel:
+            self._r.publish(self._notify_channel, json.dumps({"event": "revoke", "data": data}))
 
     def _key(self, token: str) -> str:
         return f"{self._prefix}:session:{token}"
@@ -52,6 +62,7 @@ class SessionStore:
         if user_id is not None:
             pipe.srem(self._user_key(user_id), token)
         pipe.execute()
+        self._announce({"token": token})
         return user_id
 
     def revoke_all(self, user_id: int) -> int:
@@ -62,4 +73,5 @@ class SessionStore:
             pipe.delete(self._key(t))
         pipe.delete(self._user_key(user_id))
         pipe.execute()
+        self._announce({"user_id": user_id})
         return len(tokens)

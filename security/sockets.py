@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +75,23 @@ class SocketRooms:
             self._sio.server.disconnect(sid, namespace="/")
         return len(sids)
 
+    def sweep(self, still_valid: Callable[[str, int], bool]) -> int:
+        """Disconnect sockets whose session ended (expired, or revoked while we missed the notice)."""
+        with self._lock:
+            members = list(self._members.items())
+        gone = [sid for sid, m in members if not still_valid(m.token, m.user_id)]
+        for sid in gone:
+            self._sio.server.disconnect(sid, namespace="/")
+        return len(gone)
+
     def route(self, event: str, data: Any) -> None:
         """Send a push to each room with only what lies in that room's jurisdiction."""
+        if event == "revoke" and isinstance(data, Mapping):
+            if "user_id" in data:
+                self.disconnect(user_id=int(data["user_id"]))
+            if "token" in data:
+                self.disconnect(token=str(data["token"]))
+            return
         with self._lock:
             units = list(self._units)
             kpi_units = {m.unit for m in self._members.values() if m.kpis}
@@ -105,6 +120,9 @@ def install(socketio: SocketIO, rooms: SocketRooms, guard: Guard, hierarchy: Hie
         principal = current_principal()
         if principal is None or not allowed(principal, Action.VIEW_MAP):
             guard.refuse(principal, "socket:connect", "login" if principal is None else "action", {})
+            return False
+        if current_user.record.must_change_password:  # the HTTP gate's rule holds for sockets too
+            guard.refuse(principal, "socket:connect", "password_change_required", {})
             return False
         join_room(room_of(principal.unit_code))
         city_view = hierarchy.get(principal.unit_code).level is Level.CITY and allowed(principal, Action.VIEW_KPIS)
