@@ -75,7 +75,7 @@ class Gridwatch:
         while not self._stop.wait(self.sweep_interval_s):
             try:
                 self.rooms.sweep(lambda token, user_id: sessions.user_of(token) == user_id)
-            except Exception:  # noqa: BLE001 - the sweeper must outlive a Redis hiccup
+            except Exception:  # the sweeper must outlive a Redis hiccup
                 log.warning("socket sweep failed", exc_info=True)
 
     def serve(self) -> None:

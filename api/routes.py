@@ -41,9 +41,9 @@ def register(server: Flask, ctx: AppContext) -> None:
     @bp.get("/api/v1/geo/<level>/<code>.geojson")
     @guard.view(Action.VIEW_MAP, scope=lambda level, code: (code,))
     def level_within_geojson(level: str, code: str) -> Response:
-        """Serve the units of one level inside one unit (e.g. a district's grids)."""
+        """Serve the units of one level inside one unit (a district's grids; a grid worker's own grid)."""
         lvl = LEVEL_NAMES.get(level)
-        if lvl is None or code not in h or h.get(code).level >= lvl:
+        if lvl is None or code not in h or h.get(code).level > lvl:
             abort(404)
         return _geojson(cache.get(lvl, code))
 

@@ -33,7 +33,9 @@
         });
       }
       if (layer.bindTooltip && p.level !== 1) {
-        layer.bindTooltip(p.name, { sticky: true, className: "gw-tooltip" });
+        const label = document.createElement("span");
+        label.textContent = p.name; // names come from imported files: text, never HTML
+        layer.bindTooltip(label, { sticky: true, className: "gw-tooltip" });
       }
     },
     // Outlines must never take a click: Leaflet's canvas hit test gives a click to the topmost
@@ -113,13 +115,16 @@
     onLevels: function (msg) {
       if (!msg) return window.dash_clientside.no_update;
       gw.lastData = Date.now();
-      if (msg.seq <= gw.seq) return window.dash_clientside.no_update;
-      if (gw.seq > 0 && msg.seq !== gw.seq + 1) {
-        gw.resync(); // a push was missed: the snapshot is the truth
-        return window.dash_clientside.no_update;
+      if (gw.seq === 0 || msg.seq === gw.seq + 1) {
+        gw.applyLevels(msg.levels);
+        gw.seq = msg.seq;
+      } else if (msg.seq <= gw.seq && gw.seq - msg.seq < 100) {
+        // a late push already contained in the snapshot we resynced from: nothing to do
+      } else {
+        // a gap (a push was missed) or a restart of the sequence (Redis lost its data):
+        // the snapshot is the truth
+        gw.resync();
       }
-      gw.applyLevels(msg.levels);
-      gw.seq = msg.seq;
       return window.dash_clientside.no_update;
     },
     onKpis: function (msg) {

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -272,9 +273,12 @@ def _throttled(accounts: AccountService, limit: RequestLimit, lang: str) -> Resp
     return Response(body, status=429, headers={"Retry-After": str(retry)})
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only local paths: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only plain local paths: never an open redirect (no //host, no backslash, no control characters)."""
+    if not target or not _LOCAL_PATH.fullmatch(target):
         return "/"
     return target
 

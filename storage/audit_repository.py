@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +40,7 @@ class AuditRepository:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._lock = threading.Lock()
 
     def append(
         self,
@@ -51,7 +55,24 @@ class AuditRepository:
     ) -> AuditEntry:
         """Add one entry at the head of the chain; retry if another writer got there first."""
         info = dict(detail or {})
-        for _ in range(_RETRIES):
+        if len(actor) > 96 or len(target) > 256:
+            raise ValueError("audit actor or target too long")
+        # What is hashed is exactly what is stored, so a long value never looks like tampering.
+        action, outcome, ip = action[:64], outcome[:16], ip[:64]
+        with self._lock:  # one writer at a time in this process; the unique keys settle other processes
+            return self._append(actor, action, target, outcome, ip, info, now)
+
+    def _append(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        outcome: str,
+        ip: str,
+        info: dict[str, object],
+        now: datetime | None,
+    ) -> AuditEntry:
+        for attempt in range(_RETRIES):
             with self._engine.connect() as conn:
                 head = conn.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
             seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)

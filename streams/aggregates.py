@@ -29,7 +29,17 @@ __all__ = ["MapAggregator", "TickResult", "decode_push", "encode_push", "read_sn
 
 log = logging.getLogger(__name__)
 
-DEVICE_ONLINE_S = 600  # a device that sent nothing for 10 minutes counts as offline
+DEVICE_ONLINE_S = 600
+
+# Take the lease if free, or extend it if we hold it: one atomic step, so it never extends someone else's.
+_RENEW_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""  # a device that sent nothing for 10 minutes counts as offline
 
 
 def encode_push(event: str, data: object) -> str:
@@ -78,6 +88,7 @@ class MapAggregator:
         self._devices_counted = 0.0
         self._clock = clock
         self._stop = threading.Event()
+        self._renew = client.register_script(_RENEW_LEASE)
         grids = [u.code for u in hierarchy.at_level(Level.GRID)]
         self._grid_count = len(grids)
         self._ancestors: dict[str, tuple[str, ...]] = {g: hierarchy.ancestors(g) for g in grids}
@@ -103,10 +114,10 @@ class MapAggregator:
                 self.tick()
             except redis.RedisError as exc:
                 log.warning("aggregator tick failed: %s", exc)
-                self._levels = None  # resync from Redis once it is back
+                self._forget()  # resync from Redis once it is back
             except Exception:
                 log.exception("aggregator tick failed")
-                self._levels = None
+                self._forget()
             self._stop.wait(max(0.0, self.interval_s - (self._clock() - started)))
 
     def stop(self) -> None:
@@ -116,18 +127,19 @@ class MapAggregator:
     # -- one tick ----------------------------------------------------------------------------
     def _hold_lease(self) -> bool:
         ttl_ms = int(max(2.0, self.interval_s * 6) * 1000)
-        if self._r.set(self._keys.aggregator_lease, self.owner, nx=True, px=ttl_ms):
-            return True
-        holder = self._r.get(self._keys.aggregator_lease)
-        if holder is not None and _text(holder) == self.owner:
-            self._r.pexpire(self._keys.aggregator_lease, ttl_ms)
-            return True
-        return False
+        return bool(self._renew(keys=[self._keys.aggregator_lease], args=[self.owner, ttl_ms]))
+
+    def _forget(self) -> None:
+        """Drop everything cached: another aggregator may have published since we last did."""
+        self._levels = None
+        self._minutes.clear()
+        self._values = Counter()
+        self._sums = Counter()
 
     def tick(self) -> TickResult | None:
         """Publish what changed since the last tick; None if another process holds the lease."""
         if not self._hold_lease():
-            self._levels = None
+            self._forget()
             return None
         now = self._clock()
         self._refresh_minutes(now)

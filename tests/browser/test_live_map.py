@@ -169,7 +169,7 @@ def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.
     drawn_after = time.monotonic() - started
     poll(browser, LIVE)
     # Let the first resync land, then read the grid's colour as painted.
-    poll(browser, "return gw.resyncs > 0 && gw.seq >= 0")
+    poll(browser, "return gw.resyncs > 0 && gw.lastData !== undefined")  # the snapshot has landed
     time.sleep(0.3)
     before_fill = js(browser, "return gw.layers[arguments[0]].options.fillColor", target.code)
     before_pixel = js(browser, PIXEL, target.code, lon, lat)
@@ -326,3 +326,25 @@ def test_a_district_leader_cannot_reach_another_district(running_app: RunningApp
     seen = js(browser, "return window.__seen")
     assert other_grid not in seen
     assert all(c == mine.code or mine.code in city.ancestors(c) for c in seen)
+
+
+def test_a_restarted_sequence_resyncs_and_names_are_text(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    sign_in(browser, running_app.url, "ops")
+    poll(browser, "return gw.resyncs > 0 && gw.lastData !== undefined && Object.keys(gw.layers).length > 100")
+    # Redis lost its data and the sequence starts again at 1: the screen must resync, not freeze.
+    before = js(browser, "gw.seq = 5000; return gw.resyncs")
+    js(browser, "window.dash_clientside.gw.onLevels({seq: 1, ts: 0, levels: {}})")
+    poll(browser, "return gw.resyncs > arguments[0]", before)
+    # A late duplicate just after a resync changes nothing and triggers no new resync.
+    settled = poll(browser, "return gw.seq < 5000 && gw.resyncs")
+    js(browser, "window.dash_clientside.gw.onLevels({seq: gw.seq, ts: 0, levels: {}})")
+    time.sleep(0.3)
+    assert js(browser, "return gw.resyncs") == settled
+    # Unit names from imported files are shown as text, never parsed as HTML.
+    street = running_app.city.at_level(Level.STREET)[0].code
+    assert js(
+        browser,
+        "const c = gw.layers[arguments[0]].getTooltip().getContent();"
+        "return c instanceof HTMLElement && c.children.length === 0",
+        street,
+    )

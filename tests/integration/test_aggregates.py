@@ -108,3 +108,24 @@ def test_the_device_count_follows_the_registry(
     registered[0] = 500  # e.g. the simulator placed devices on a freshly imported city
     now[0] += 61
     assert agg.tick().kpis.devices_total == 500  # type: ignore[union-attr]
+
+
+def test_an_aggregator_that_lost_the_lease_forgets_what_it_had_read(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    grid = small_city.at_level(Level.GRID)[0]
+    now = [time.time()]
+    a = MapAggregator(redis_client, small_city, keys, owner="a", clock=lambda: now[0])
+    b = MapAggregator(redis_client, small_city, keys, owner="b", clock=lambda: now[0])
+    minute = math.floor(now[0] / 60)
+    redis_client.hset(keys.bucket(minute), grid.code, 1)
+    assert a.tick() is not None  # a read the minute with 1 event
+    redis_client.delete(keys.aggregator_lease)
+    assert b.tick() is not None  # b took over
+    redis_client.hincrby(keys.bucket(minute), grid.code, 49)  # 49 more arrive in that same minute
+    b.tick()
+    assert a.tick() is None  # b holds the lease: a stays out (and must not renew b's lease)
+    redis_client.delete(keys.aggregator_lease)
+    now[0] += 120  # two minutes later a is back in charge
+    result = a.tick()
+    assert result is not None and result.kpis.events_in_window == 50

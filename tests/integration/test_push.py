@@ -96,6 +96,8 @@ def test_snapshot_and_geojson_endpoints(small_settings: Settings) -> None:
         assert grids and all(f["properties"]["code"].startswith(district) for f in grids)
         assert len(grids) == len(city.grids_under(district))
         assert http.get("/api/v1/geo/grid.geojson").status_code == 404
+        one_grid = city.at_level(Level.GRID)[0].code  # a grid worker's map: their own grid
+        assert [f["id"] for f in http.get(f"/api/v1/geo/grid/{one_grid}.geojson").get_json()["features"]] == [one_grid]
         assert http.get("/api/v1/geo/grid/nope.geojson").status_code == 403  # unknown = out of scope: no oracle
         assert http.get("/api/v1/geo/empty.geojson").get_json()["features"] == []
         page = http.get("/")

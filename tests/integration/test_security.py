@@ -59,7 +59,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterat
         demo_streets=SMALL_CITY.streets,
         demo_districts=SMALL_CITY.districts,
         devices_per_grid=1,
-        login_window_s=3,
+        login_window_s=8,  # long enough for the attempts themselves (argon2 is slow on purpose)
     )
     engine = open_database(settings)
     city = ensure_demo_city(engine, settings)
@@ -234,7 +234,9 @@ def test_every_callback_refuses_a_crafted_out_of_scope_request_and_audits(world:
         if cb.get("clientside_function"):
             continue
         for spec in cb["inputs"]:
-            if spec["property"] not in HOSTILE or spec["property"] == "n_clicks":
+            # A new input kind must get a hostile recipe here, or this test fails rather than skip it.
+            assert spec["property"] in HOSTILE, f"add a hostile value for {spec['property']!r} ({cb['output']})"
+            if spec["property"] == "n_clicks":
                 continue
             before = head(world)
             resp = leader.post("/_dash-update-component", json=dash_request(cb, world, spec["property"]))
@@ -353,6 +355,18 @@ def test_security_headers_and_cookie_flags(world: World) -> None:
     csp = page.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/%0a/x"]
+)
+def test_login_never_redirects_off_site(world: World, target: str) -> None:
+    c = client(world)
+    resp = c.post("/login", data={"username": "ops", "password": PASSWORD, "next": target})
+    assert resp.status_code == 302
+    location = resp.headers["Location"]
+    assert location.startswith("/") and not location.startswith("//") and "evil" not in location.split("?")[0][:3]
+    assert "\t" not in location and "\n" not in location
 
 
 # -- passwords and brute force ------------------------------------------------------------------------
