@@ -96,7 +96,9 @@ class AuditRepository:
                 with self._engine.begin() as conn:
                     conn.execute(insert(AuditRow), row)
             except IntegrityError:
-                continue  # someone appended at the same seq or prev_hash: read the new head
+                # Another process appended at the same place: back off a little, then read the new head.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
+                continue
             return AuditEntry(seq, ts, actor, action, target, outcome, ip, info, prev, digest)
         raise RuntimeError("could not append to the audit trail under contention")
 
