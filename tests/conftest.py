@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -19,6 +20,22 @@ from storage.migrate import upgrade_to_head
 from streams.keys import RedisKeys
 
 SMALL_CITY = DemoCitySpec(seed=7, districts=3, streets=9, communities=40, grids=400)
+
+
+def small_city_settings(data_dir: Path, redis_url: str, **overrides: Any) -> Settings:
+    """Settings for an app on the small city, a given Redis and data dir."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "redis_url": redis_url,
+        "demo_seed": SMALL_CITY.seed,
+        "demo_grids": SMALL_CITY.grids,
+        "demo_communities": SMALL_CITY.communities,
+        "demo_streets": SMALL_CITY.streets,
+        "demo_districts": SMALL_CITY.districts,
+        "devices_per_grid": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)
 
 
 @pytest.fixture(scope="session")

@@ -19,28 +19,17 @@ from domain.cap import read_cap
 from domain.permissions import Role
 from geo.hierarchy import Level
 from runtime.bootstrap import ensure_demo_city, open_database
-from settings import Settings
 from storage.alert_repository import AlertRepository, Occurrence
 from storage.audit_repository import AuditQuery
 from tests.auth import login, make_user
+from tests.conftest import small_city_settings
 
 XSD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards" / "cap" / "CAP-v1.2.xsd"
 
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[Any]:
-    from tests.conftest import SMALL_CITY
-
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("alerts") / "var",
-        redis_url=redis_server.url,
-        demo_seed=SMALL_CITY.seed,
-        demo_grids=SMALL_CITY.grids,
-        demo_communities=SMALL_CITY.communities,
-        demo_streets=SMALL_CITY.streets,
-        demo_districts=SMALL_CITY.districts,
-        devices_per_grid=1,
-    )
+    settings = small_city_settings(tmp_path_factory.mktemp("alerts") / "var", redis_server.url)
     engine = open_database(settings)
     city = ensure_demo_city(engine, settings)
     engine.dispose()

@@ -23,10 +23,10 @@ from geo.hierarchy import Hierarchy, Level
 from geo.lookup import GridLocator
 from runtime.bootstrap import ensure_demo_city, open_database
 from security.device_signature import new_secret, sign
-from settings import Settings
 from storage.audit_repository import AuditQuery
 from storage.device_repository import DeviceRepository
 from streams.worker import IngestWorker
+from tests.conftest import small_city_settings
 from tests.integration.events import inside
 
 
@@ -40,17 +40,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[World]:
-    from tests.conftest import SMALL_CITY
-
-    app_settings = Settings(
-        data_dir=tmp_path_factory.mktemp("ingest") / "var",
-        redis_url=redis_server.url,
-        demo_seed=SMALL_CITY.seed,
-        demo_grids=SMALL_CITY.grids,
-        demo_communities=SMALL_CITY.communities,
-        demo_streets=SMALL_CITY.streets,
-        demo_districts=SMALL_CITY.districts,
-        devices_per_grid=1,
+    app_settings = small_city_settings(
+        tmp_path_factory.mktemp("ingest") / "var",
+        redis_server.url,
         ingest_stream="gw:test-http:ingest",
         dead_letter_stream="gw:test-http:dead",
     )

@@ -23,6 +23,7 @@ from settings import Settings
 from storage.audit_repository import AuditQuery
 from streams.aggregates import encode_push
 from tests.auth import PASSWORD, login, make_user
+from tests.conftest import small_city_settings
 from tests.processes import ROOT, app_env
 
 # Flask routes anyone may call: the login form, health, static files, and the device API
@@ -48,17 +49,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[World]:
-    from tests.conftest import SMALL_CITY
-
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("sec") / "var",
-        redis_url=redis_server.url,
-        demo_seed=SMALL_CITY.seed,
-        demo_grids=SMALL_CITY.grids,
-        demo_communities=SMALL_CITY.communities,
-        demo_streets=SMALL_CITY.streets,
-        demo_districts=SMALL_CITY.districts,
-        devices_per_grid=1,
+    settings = small_city_settings(
+        tmp_path_factory.mktemp("sec") / "var",
+        redis_server.url,
         login_window_s=8,  # long enough for the attempts themselves (argon2 is slow on purpose)
     )
     engine = open_database(settings)
