@@ -67,6 +67,13 @@ class Settings:
             "HTTP ingest: a device's X-Timestamp may be this many seconds off; nonces are kept twice as long."
         ),
     )
+    event_max_age_s: int = field(
+        default=7 * 86_400,
+        metadata=_doc("Events stamped longer ago than this are refused (`too_old`); devices may buffer offline."),
+    )
+    event_max_ahead_s: int = field(
+        default=300, metadata=_doc("Events stamped more than this ahead of the server clock are refused (`in_future`).")
+    )
     worker_batch: int = field(default=500, metadata=_doc("Entries a worker reads per XREADGROUP."))
     worker_claim_idle_ms: int = field(
         default=30_000, metadata=_doc("Pending entries idle this long are reclaimed from dead workers.")

@@ -11,22 +11,25 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from api.openapi import EVENTS_PATH, MAX_BODY_BYTES, MAX_EVENTS, OPENAPI_PATH, ItemResult, Refused, openapi_document
-from domain.events import InvalidEvent, RejectReason, parse_event
+from domain.events import InvalidEvent, RejectReason, check_time, parse_event
 from runtime.context import AppContext
 from security.device_signature import DEVICE_ID_PATTERN, NONCE_PATTERN, verify
 from security.web import client_ip
+from settings import Settings
 from storage.device_repository import DeviceRepository
 from streams.ingest import append_events
 
-__all__ = ["NONCE_PREFIX", "WRONG_DEVICE", "register"]
+__all__ = ["NONCE_PREFIX", "WRONG_DEVICE", "WRONG_DEVICE_TYPE", "register"]
 
 NONCE_PREFIX = "gw:nonce:"
 WRONG_DEVICE = "wrong_device"
+WRONG_DEVICE_TYPE = "wrong_device_type"
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -67,7 +70,7 @@ def register(server: Flask, ctx: AppContext) -> None:
         try:
             device_id, timestamp, nonce, signature = _credentials()
             body = _body()
-            _authenticate(devices, device_id, timestamp, nonce, signature, body, settings.ingest_skew_s)
+            device_type = _authenticate(devices, device_id, timestamp, nonce, signature, body, settings.ingest_skew_s)
             nonce_ttl = max(1, 2 * settings.ingest_skew_s)  # the nonce outlives every timestamp that could carry it
             if not ctx.redis.set(f"{NONCE_PREFIX}{device_id}:{nonce}", 1, nx=True, ex=nonce_ttl):
                 raise _Refusal(401, Refused.REPLAYED_NONCE, "this nonce was used already")
@@ -76,8 +79,9 @@ def register(server: Flask, ctx: AppContext) -> None:
             return _refuse(ctx, device_id, exc)
         results: list[dict[str, Any]] = []
         accepted: list[str] = []
+        now = datetime.now(UTC)
         for index, item in enumerate(items):
-            result, wire = _judge(index, item, device_id)
+            result, wire = _judge(index, item, device_id, device_type, now, settings)
             results.append(result.model_dump())
             if wire is not None:
                 accepted.append(wire)
@@ -118,8 +122,8 @@ def _body() -> bytes:
 
 def _authenticate(
     devices: DeviceRepository, device_id: str, timestamp: int, nonce: str, signature: str, body: bytes, skew_s: int
-) -> None:
-    """Check the time window, the device and its signature; the cheap checks first."""
+) -> str:
+    """Check the time window, the device and its signature, cheap checks first; return the device's type."""
     if abs(time.time() - timestamp) > skew_s:
         raise _Refusal(401, Refused.TIMESTAMP_OUT_OF_WINDOW, f"X-Timestamp must be within {skew_s} s of the server")
     credential = devices.credential(device_id)
@@ -131,6 +135,7 @@ def _authenticate(
         raise _Refusal(401, Refused.NO_CREDENTIAL, "this device has no secret yet: `app.py devices rotate` issues one")
     if not verify(credential.secret, timestamp, nonce, body, signature):
         raise _Refusal(401, Refused.BAD_SIGNATURE, "the signature does not match")
+    return credential.device_type
 
 
 def _events(body: bytes) -> list[Any]:
@@ -147,7 +152,9 @@ def _events(body: bytes) -> list[Any]:
     return events
 
 
-def _judge(index: int, item: Any, device_id: str) -> tuple[ItemResult, str | None]:
+def _judge(
+    index: int, item: Any, device_id: str, device_type: str | None, now: datetime, settings: Settings
+) -> tuple[ItemResult, str | None]:
     """Accept one event as its wire JSON, or reject it with a reason; never raise."""
     raw_id = item.get("event_id") if isinstance(item, dict) else None
     event_id = raw_id[:64] if isinstance(raw_id, str) else None
@@ -159,8 +166,11 @@ def _judge(index: int, item: Any, device_id: str) -> tuple[ItemResult, str | Non
         return rejected(RejectReason.SCHEMA.value, "event must be a JSON object")
     if item.get("device_id") != device_id:
         return rejected(WRONG_DEVICE, "a device may only send its own events")
+    if item.get("device_type") != device_type:
+        return rejected(WRONG_DEVICE_TYPE, f"the device is registered as {device_type!r}")
     try:
         event = parse_event(json.dumps(item))
+        check_time(event, now, settings.event_max_age_s, settings.event_max_ahead_s)
     except InvalidEvent as exc:
         return rejected(exc.reason.value, exc.detail)
     except (ValueError, RecursionError) as exc:

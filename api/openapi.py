@@ -64,7 +64,10 @@ class ItemResult(BaseModel):
     event_id: str | None
     status: Literal["accepted", "rejected"]
     reason: str | None = Field(
-        default=None, description="not_json, schema or wrong_device when rejected; see docs/events.md"
+        default=None,
+        description=(
+            "not_json, schema, too_old, in_future, wrong_device or wrong_device_type when rejected; see docs/events.md"
+        ),
     )
     detail: str | None = None
 

@@ -20,11 +20,14 @@ __all__ = [
     "Alarm",
     "Event",
     "EventType",
+    "FaceCapture",
     "GatePass",
     "Heartbeat",
     "InvalidEvent",
     "RejectReason",
     "SensorReading",
+    "VehiclePass",
+    "check_time",
     "parse_event",
 ]
 
@@ -36,6 +39,8 @@ class EventType(enum.StrEnum):
     GATE_PASS = "gate_pass"  # noqa: S105 - an event type, not a password
     SENSOR_READING = "sensor_reading"
     ALARM = "alarm"
+    VEHICLE_PASS = "vehicle_pass"  # noqa: S105 - an event type, not a password
+    FACE_CAPTURE = "face_capture"
 
 
 class RejectReason(enum.StrEnum):
@@ -44,6 +49,8 @@ class RejectReason(enum.StrEnum):
     NOT_JSON = "not_json"
     SCHEMA = "schema"
     UNPLACEABLE = "unplaceable"
+    TOO_OLD = "too_old"
+    IN_FUTURE = "in_future"
     PROCESSING_ERROR = "processing_error"
 
 
@@ -103,7 +110,29 @@ class Alarm(BaseModel):
     alarm: Literal["smoke", "gas", "button", "intrusion", "temperature"]
 
 
-Payload = Annotated[Heartbeat | GatePass | SensorReading | Alarm, Field(discriminator="kind")]
+class VehiclePass(BaseModel):
+    """A vehicle passed a camera-watched gate or road; the plate as the camera read it."""
+
+    model_config = _STRICT
+    kind: Literal["vehicle_pass"] = "vehicle_pass"
+    direction: Literal["in", "out"]
+    plate: str = Field(min_length=2, max_length=16)
+    watchlist_hit: bool = False
+
+
+class FaceCapture(BaseModel):
+    """A face camera captured someone; a watch-list hit carries its match score."""
+
+    model_config = _STRICT
+    kind: Literal["face_capture"] = "face_capture"
+    watchlist_hit: bool
+    score: float = Field(ge=0, le=1)
+    watchlist_id: str | None = Field(default=None, max_length=64)
+
+
+Payload = Annotated[
+    Heartbeat | GatePass | SensorReading | Alarm | VehiclePass | FaceCapture, Field(discriminator="kind")
+]
 
 
 class Event(BaseModel):
@@ -149,3 +178,20 @@ def parse_event(raw: str | bytes) -> Event:
             raise InvalidEvent(RejectReason.SCHEMA, "event must be a JSON object") from exc
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise InvalidEvent(RejectReason.SCHEMA, f"{where}: {first.get('msg', 'invalid')}") from exc
+
+
+def check_time(event: Event, now: datetime, max_age_s: float, max_ahead_s: float) -> None:
+    """Refuse an event stamped too long ago or in the future (a broken clock, a replayed capture).
+
+    >>> from datetime import timedelta
+    >>> e = Event.model_validate_json(
+    ...     '{"event_id":"0b7c2a5e-0000-4000-8000-000000000001","device_id":"D1","device_type":"smoke",'
+    ...     '"ts":"2026-11-23T08:00:00Z","lon":118.8,"lat":32.0,"payload":{"kind":"heartbeat"}}')
+    >>> check_time(e, e.ts + timedelta(seconds=10), 3600, 300) is None
+    True
+    """
+    age = (now - event.ts).total_seconds()
+    if age > max_age_s:
+        raise InvalidEvent(RejectReason.TOO_OLD, f"ts {event.ts.isoformat()} is older than {max_age_s:.0f} s")
+    if -age > max_ahead_s:
+        raise InvalidEvent(RejectReason.IN_FUTURE, f"ts {event.ts.isoformat()} is more than {max_ahead_s:.0f} s ahead")

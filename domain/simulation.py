@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from domain.devices import Device, DeviceType
-from domain.events import Alarm, Event, GatePass, Heartbeat, SensorReading
+from domain.events import Alarm, Event, FaceCapture, GatePass, Heartbeat, SensorReading, VehiclePass
 
 __all__ = ["EventFactory"]
 
@@ -97,7 +97,7 @@ class EventFactory:
         heartbeat = device is None and rng.random() < self.heartbeat_share
         d = device or (self.next_heartbeat_device() if heartbeat else self.pick_device())
         ts = now or datetime.now(UTC)
-        payload: Heartbeat | GatePass | SensorReading | Alarm
+        payload: Heartbeat | GatePass | SensorReading | Alarm | VehiclePass | FaceCapture
         if heartbeat:
             payload = Heartbeat(battery=round(rng.uniform(20, 100), 1), signal=round(rng.uniform(-110, -50), 1))
         elif d.device_type in _ALARMS and rng.random() < self.alarm_ratio:
@@ -110,6 +110,18 @@ class EventFactory:
                 person="visitor" if visitor else "resident",
                 health_code=code,  # type: ignore[arg-type]
                 visitor_registration=f"V{rng.randrange(10**8):08d}" if visitor and rng.random() < 0.7 else None,
+            )
+        elif d.device_type is DeviceType.VEHICLE_CAMERA:
+            plate = "苏A" + "".join(rng.choices("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", k=5))
+            payload = VehiclePass(
+                direction=rng.choice(["in", "out"]), plate=plate, watchlist_hit=rng.random() < self.alarm_ratio
+            )
+        elif d.device_type is DeviceType.FACE_CAMERA:
+            hit = rng.random() < self.alarm_ratio
+            payload = FaceCapture(
+                watchlist_hit=hit,
+                score=round(rng.uniform(0.85, 0.99) if hit else rng.uniform(0.0, 0.6), 3),
+                watchlist_id=f"W{rng.randrange(10**6):06d}" if hit else None,
             )
         elif d.device_type in _SENSOR_UNITS:
             unit, mean, sd = _SENSOR_UNITS[d.device_type]

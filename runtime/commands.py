@@ -185,6 +185,8 @@ def _worker(settings: Settings, name: str) -> int:
         max_deliveries=settings.max_deliveries,
         dedup_window_s=settings.dedup_window_s,
         window_minutes=settings.window_minutes,
+        max_age_s=settings.event_max_age_s,
+        max_ahead_s=settings.event_max_ahead_s,
         sink=AlertSink(AlertRepository(engine), load_rules(settings.alert_rules), hierarchy, client, keys),
     )
     aggregator = MapAggregator(

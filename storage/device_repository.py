@@ -47,6 +47,7 @@ class DeviceCredential:
     secret: str | None
     secret_version: int
     revoked: bool
+    device_type: str
 
 
 class DeviceRepository:
@@ -151,14 +152,16 @@ class DeviceRepository:
 
     def credential(self, device_id: str) -> DeviceCredential | None:
         """Read what verifying a signature needs; the only reader of the secret column."""
-        query = select(DeviceRow.secret, DeviceRow.secret_version, DeviceRow.status).where(
+        query = select(DeviceRow.secret, DeviceRow.secret_version, DeviceRow.status, DeviceRow.device_type).where(
             DeviceRow.device_id == device_id
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return DeviceCredential(device_id, row.secret, int(row.secret_version), row.status != ACTIVE)
+        return DeviceCredential(
+            device_id, row.secret, int(row.secret_version), row.status != ACTIVE, str(row.device_type)
+        )
 
 
 def _row(device: Device, when: datetime, secret: str | None) -> dict[str, Any]:

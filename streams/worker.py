@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import redis
 
-from domain.events import Event, EventType, InvalidEvent, RejectReason, parse_event
+from domain.events import Event, EventType, InvalidEvent, RejectReason, check_time, parse_event
 from streams.ingest import DATA_FIELD
 from streams.keys import RedisKeys
 
@@ -127,6 +128,8 @@ class IngestWorker:
         dedup_window_s: int = 900,
         window_minutes: int = 10,
         dead_maxlen: int = 1_000_000,
+        max_age_s: float = 7 * 86_400,
+        max_ahead_s: float = 300,
         clock: Callable[[], float] = time.time,
         sink: EventSink | None = None,
     ) -> None:
@@ -142,6 +145,8 @@ class IngestWorker:
         self.dedup_window_s = dedup_window_s
         self.bucket_ttl_s = (window_minutes + 5) * 60
         self.dead_maxlen = dead_maxlen
+        self.max_age_s = max_age_s
+        self.max_ahead_s = max_ahead_s
         self._clock = clock
         self._apply = client.register_script(_APPLY)
         self._stop = threading.Event()
@@ -276,6 +281,7 @@ class IngestWorker:
     def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]) -> BatchResult:
         parsed: list[tuple[bytes, Any, bytes]] = []
         bad: list[_Bad] = []
+        now = datetime.fromtimestamp(self._clock(), UTC)
         for entry_id, fields in entries:
             if fields is None:
                 detail = "the entry was trimmed from the stream before it was processed"
@@ -290,7 +296,9 @@ class IngestWorker:
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, detail, raw))
                 continue
             try:
-                parsed.append((entry_id, parse_event(raw), raw))
+                event = parse_event(raw)
+                check_time(event, now, self.max_age_s, self.max_ahead_s)
+                parsed.append((entry_id, event, raw))
             except InvalidEvent as exc:
                 bad.append(_Bad(entry_id, exc.reason, exc.detail, raw))
             except Exception as exc:  # noqa: BLE001 - one bad entry must not block the stream

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -144,6 +144,10 @@ def test_each_item_is_judged_on_its_own(world: World) -> None:
         event(world, payload={"kind": "gate_pass", "direction": "sideways", "person": "resident"}),
         "not an object",
         event(world, ts="2026-11-23T08:00:00"),  # no offset
+        event(world, device_type="smoke"),  # not what DEV-A was registered as
+        event(world, ts=(datetime.now(UTC) - timedelta(days=8)).isoformat()),
+        event(world, ts=(datetime.now(UTC) + timedelta(minutes=10)).isoformat()),
+        event(world, payload={"kind": "vehicle_pass", "direction": "in", "plate": "苏A12345"}),
     ]
     body = json.dumps({"events": items}).encode()  # NaN goes out as the bare token NaN
     results = post(world, body).get_json()["results"]
@@ -154,6 +158,10 @@ def test_each_item_is_judged_on_its_own(world: World) -> None:
         ("rejected", "schema"),
         ("rejected", "schema"),
         ("rejected", "schema"),
+        ("rejected", "wrong_device_type"),
+        ("rejected", "too_old"),
+        ("rejected", "in_future"),
+        ("accepted", None),
     ]
     assert results[2]["detail"].startswith("lon")
     assert results[1]["event_id"] == items[1]["event_id"]
@@ -270,7 +278,7 @@ def hostile_item(draw: st.DrawFn) -> Any:
         "event_id": str(uuid.uuid4()),
         "device_id": "DEV-A",
         "device_type": "gate",
-        "ts": "2026-11-23T08:00:00+08:00",
+        "ts": datetime.now(UTC).isoformat(),
         "lon": 118.8,
         "lat": 32.0,
         "payload": {"kind": "heartbeat"},
@@ -291,6 +299,7 @@ def test_hostile_items_are_accepted_or_rejected_with_a_reason(world: World, item
     [result] = resp.get_json()["results"]
     assert result["index"] == 0
     if result["status"] == "rejected":
-        assert result["reason"] in ("not_json", "schema", "wrong_device") and result["detail"]
+        reasons = ("not_json", "schema", "wrong_device", "wrong_device_type", "too_old", "in_future")
+        assert result["reason"] in reasons and result["detail"]
     else:
         assert result["status"] == "accepted" and result["reason"] is None

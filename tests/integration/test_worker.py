@@ -80,6 +80,21 @@ def test_bad_input_goes_to_dead_letters_with_reason(
     assert redis_client.xpending(keys.ingest_stream, keys.worker_group)["pending"] == 0
 
 
+def test_events_stamped_out_of_the_time_window_are_dead_lettered(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    grid = small_city.at_level(Level.GRID)[0]
+    now = time.time()
+    # The worker's clock runs 10 minutes behind, then 8 days ahead, of the events' time stamps.
+    for clock, reason in ((now - 600, "in_future"), (now + 8 * 86_400, "too_old")):
+        redis_client.flushall()
+        worker = make_worker(redis_client, small_city, keys, clock=lambda c=clock: c)
+        append_events(redis_client, keys.ingest_stream, [gate_event(*inside(grid))])
+        drain(worker)
+        [(_, fields)] = redis_client.xrange(keys.dead_letter_stream)
+        assert fields[b"reason"].decode() == reason
+
+
 def test_a_dead_workers_pending_entries_are_reclaimed(
     redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
 ) -> None:

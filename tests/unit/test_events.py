@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 
-from domain.events import EventType, InvalidEvent, RejectReason, parse_event
+from domain.events import EventType, InvalidEvent, RejectReason, check_time, parse_event
 
 
 def envelope(**over: object) -> dict[str, object]:
@@ -63,3 +64,44 @@ def test_sensor_value_must_be_finite() -> None:
 def test_round_trip_through_the_wire_format() -> None:
     event = parse_event(json.dumps(envelope()))
     assert parse_event(event.to_json()) == event
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        ({"kind": "vehicle_pass", "direction": "in", "plate": "苏A12345"}, True),
+        ({"kind": "vehicle_pass", "direction": "out", "plate": "苏A12345", "watchlist_hit": True}, True),
+        ({"kind": "vehicle_pass", "direction": "in", "plate": "A"}, False),
+        ({"kind": "vehicle_pass", "direction": "in"}, False),
+        ({"kind": "face_capture", "watchlist_hit": True, "score": 0.93, "watchlist_id": "W1"}, True),
+        ({"kind": "face_capture", "watchlist_hit": False, "score": 1.5}, False),
+        ({"kind": "face_capture", "score": 0.5}, False),
+    ],
+)
+def test_camera_payloads(payload: dict[str, object], ok: bool) -> None:
+    raw = json.dumps(envelope(device_type="vehicle_camera", payload=payload))
+    if ok:
+        assert parse_event(raw).type.value == payload["kind"]
+    else:
+        with pytest.raises(InvalidEvent, match="schema"):
+            parse_event(raw)
+
+
+@pytest.mark.parametrize(
+    ("offset", "reason"),
+    [
+        (timedelta(days=-8), RejectReason.TOO_OLD),
+        (timedelta(minutes=6), RejectReason.IN_FUTURE),
+        (timedelta(days=-6), None),
+        (timedelta(minutes=4), None),
+    ],
+)
+def test_time_window(offset: timedelta, reason: RejectReason | None) -> None:
+    event = parse_event(json.dumps(envelope()))
+    now = event.ts - offset
+    if reason is None:
+        check_time(event, now, max_age_s=7 * 86_400, max_ahead_s=300)
+    else:
+        with pytest.raises(InvalidEvent) as info:
+            check_time(event, now, max_age_s=7 * 86_400, max_ahead_s=300)
+        assert info.value.reason is reason

@@ -22,7 +22,7 @@ def test_every_event_is_valid_on_the_wire() -> None:
         event = factory.next_event(NOW)
         assert parse_event(event.to_json()) == event
         kinds[event.type.value] += 1
-    assert set(kinds) == {"heartbeat", "gate_pass", "sensor_reading", "alarm"}
+    assert set(kinds) == {"heartbeat", "gate_pass", "sensor_reading", "alarm", "vehicle_pass", "face_capture"}
 
 
 def test_same_seed_same_events() -> None:
