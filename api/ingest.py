@@ -170,7 +170,7 @@ def _judge(
         return rejected(WRONG_DEVICE_TYPE, f"the device is registered as {device_type!r}")
     try:
         event = parse_event(json.dumps(item))
-        check_time(event, now, settings.event_max_age_s, settings.event_max_ahead_s)
+        check_time(event.ts, now, settings.event_max_age_s, settings.event_max_ahead_s)
     except InvalidEvent as exc:
         return rejected(exc.reason.value, exc.detail)
     except (ValueError, RecursionError) as exc:

@@ -27,6 +27,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -263,11 +264,17 @@ def run_worker(client: redis.Redis, work: Workload, keys: RedisKeys, batch: int)
     worker.ensure_group()
     deadline = time.perf_counter() + worker_timeout_s(events)
     t0 = time.perf_counter()
-    while worker.totals.read < events:
-        if time.perf_counter() > deadline:
-            raise BenchFailure(f"worker read only {worker.totals.read} of {events} events before the timeout")
-        worker.process_once()
-    elapsed = time.perf_counter() - t0
+    loop = threading.Thread(target=worker.run, name="bench-worker")  # the production loop, pipelined
+    loop.start()
+    try:
+        while worker.totals.read < events:
+            if time.perf_counter() > deadline:
+                raise BenchFailure(f"worker read only {worker.totals.read} of {events} events before the timeout")
+            time.sleep(0.002)
+        elapsed = time.perf_counter() - t0
+    finally:
+        worker.stop()
+        loop.join()
     lua_us = server_usec(client, "evalsha", "eval") / events
     read_us = server_usec(client, "xreadgroup") / events
     check_worker(client, keys, worker, work)

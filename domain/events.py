@@ -7,12 +7,11 @@ machine-readable reason, so the worker can dead-letter it instead of guessing.
 from __future__ import annotations
 
 import enum
-import math
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from domain.devices import DeviceType
 
@@ -28,6 +27,7 @@ __all__ = [
     "SensorReading",
     "VehiclePass",
     "check_time",
+    "invalid_from",
     "parse_event",
 ]
 
@@ -66,13 +66,37 @@ class InvalidEvent(ValueError):
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_max_length=256)
 
 
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Field types, shared by the models below and by their twins in domain.event_batch.
+Battery = Annotated[float, Field(ge=0, le=100)]
+Signal = Annotated[float, Field(ge=-150, le=0)]
+Direction = Literal["in", "out"]
+Person = Literal["resident", "visitor", "unknown"]
+HealthCode = Literal["green", "yellow", "red", "none"]
+Registration = Annotated[str, Field(max_length=64)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+MeasureUnit = Annotated[str, Field(max_length=16)]
+AlarmKind = Literal["smoke", "gas", "button", "intrusion", "temperature"]
+Plate = Annotated[str, Field(min_length=2, max_length=16)]
+Score = Annotated[float, Field(ge=0, le=1)]
+WatchlistId = Annotated[str, Field(max_length=64)]
+DeviceId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+# ISO 8601 with an offset (a time without one is refused), stored as UTC.
+Timestamp = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
 class Heartbeat(BaseModel):
     """A device says it is alive."""
 
     model_config = _STRICT
     kind: Literal["heartbeat"] = "heartbeat"
-    battery: float | None = Field(default=None, ge=0, le=100)
-    signal: float | None = Field(default=None, ge=-150, le=0)
+    battery: Battery | None = None
+    signal: Signal | None = None
 
 
 class GatePass(BaseModel):
@@ -80,10 +104,10 @@ class GatePass(BaseModel):
 
     model_config = _STRICT
     kind: Literal["gate_pass"] = "gate_pass"
-    direction: Literal["in", "out"]
-    person: Literal["resident", "visitor", "unknown"]
-    health_code: Literal["green", "yellow", "red", "none"] = "none"
-    visitor_registration: str | None = Field(default=None, max_length=64)
+    direction: Direction
+    person: Person
+    health_code: HealthCode = "none"
+    visitor_registration: Registration | None = None
 
 
 class SensorReading(BaseModel):
@@ -91,15 +115,8 @@ class SensorReading(BaseModel):
 
     model_config = _STRICT
     kind: Literal["sensor_reading"] = "sensor_reading"
-    value: float
-    unit: str = Field(max_length=16)
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("value must be finite")
-        return v
+    value: Finite
+    unit: MeasureUnit
 
 
 class Alarm(BaseModel):
@@ -107,7 +124,7 @@ class Alarm(BaseModel):
 
     model_config = _STRICT
     kind: Literal["alarm"] = "alarm"
-    alarm: Literal["smoke", "gas", "button", "intrusion", "temperature"]
+    alarm: AlarmKind
 
 
 class VehiclePass(BaseModel):
@@ -115,8 +132,8 @@ class VehiclePass(BaseModel):
 
     model_config = _STRICT
     kind: Literal["vehicle_pass"] = "vehicle_pass"
-    direction: Literal["in", "out"]
-    plate: str = Field(min_length=2, max_length=16)
+    direction: Direction
+    plate: Plate
     watchlist_hit: bool = False
 
 
@@ -126,13 +143,16 @@ class FaceCapture(BaseModel):
     model_config = _STRICT
     kind: Literal["face_capture"] = "face_capture"
     watchlist_hit: bool
-    score: float = Field(ge=0, le=1)
-    watchlist_id: str | None = Field(default=None, max_length=64)
+    score: Score
+    watchlist_id: WatchlistId | None = None
 
 
 Payload = Annotated[
     Heartbeat | GatePass | SensorReading | Alarm | VehiclePass | FaceCapture, Field(discriminator="kind")
 ]
+PAYLOADS: dict[str, type[BaseModel]] = {
+    m.model_fields["kind"].default: m for m in (Heartbeat, GatePass, SensorReading, Alarm, VehiclePass, FaceCapture)
+}
 
 
 class Event(BaseModel):
@@ -140,24 +160,17 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     event_id: uuid.UUID
-    device_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    device_id: DeviceId
     device_type: DeviceType
-    ts: datetime
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    ts: Timestamp
+    lon: Longitude
+    lat: Latitude
     payload: Payload
 
     @property
     def type(self) -> EventType:
         """The event type, taken from the payload's discriminator."""
         return EventType(self.payload.kind)
-
-    @field_validator("ts")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("ts must carry a timezone (ISO 8601 with offset or Z)")
-        return v.astimezone(UTC)
 
     def to_json(self) -> str:
         """Serialise to the wire format."""
@@ -171,27 +184,32 @@ def parse_event(raw: str | bytes) -> Event:
         # as json.loads followed by model_validate, and the parse error types tell the reasons apart.
         return Event.model_validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first.get("type") == "json_invalid":
-            raise InvalidEvent(RejectReason.NOT_JSON, str(first.get("msg", "invalid JSON"))[:200]) from exc
-        if first.get("type") == "model_type":
-            raise InvalidEvent(RejectReason.SCHEMA, "event must be a JSON object") from exc
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise InvalidEvent(RejectReason.SCHEMA, f"{where}: {first.get('msg', 'invalid')}") from exc
+        raise invalid_from(exc) from exc
 
 
-def check_time(event: Event, now: datetime, max_age_s: float, max_ahead_s: float) -> None:
+def invalid_from(exc: ValidationError) -> InvalidEvent:
+    """Turn pydantic's first error into our reason code and a short detail."""
+    first = exc.errors()[0]
+    if first.get("type") == "json_invalid":
+        return InvalidEvent(RejectReason.NOT_JSON, str(first.get("msg", "invalid JSON"))[:200])
+    if first.get("type") == "model_type":
+        return InvalidEvent(RejectReason.SCHEMA, "event must be a JSON object")
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return InvalidEvent(RejectReason.SCHEMA, f"{where}: {first.get('msg', 'invalid')}")
+
+
+def check_time(ts: datetime, now: datetime, max_age_s: float, max_ahead_s: float) -> None:
     """Refuse an event stamped too long ago or in the future (a broken clock, a replayed capture).
 
     >>> from datetime import timedelta
     >>> e = Event.model_validate_json(
     ...     '{"event_id":"0b7c2a5e-0000-4000-8000-000000000001","device_id":"D1","device_type":"smoke",'
     ...     '"ts":"2026-11-23T08:00:00Z","lon":118.8,"lat":32.0,"payload":{"kind":"heartbeat"}}')
-    >>> check_time(e, e.ts + timedelta(seconds=10), 3600, 300) is None
+    >>> check_time(e.ts, e.ts + timedelta(seconds=10), 3600, 300) is None
     True
     """
-    age = (now - event.ts).total_seconds()
+    age = (now - ts).total_seconds()
     if age > max_age_s:
-        raise InvalidEvent(RejectReason.TOO_OLD, f"ts {event.ts.isoformat()} is older than {max_age_s:.0f} s")
+        raise InvalidEvent(RejectReason.TOO_OLD, f"ts {ts.isoformat()} is older than {max_age_s:.0f} s")
     if -age > max_ahead_s:
-        raise InvalidEvent(RejectReason.IN_FUTURE, f"ts {event.ts.isoformat()} is more than {max_ahead_s:.0f} s ahead")
+        raise InvalidEvent(RejectReason.IN_FUTURE, f"ts {ts.isoformat()} is more than {max_ahead_s:.0f} s ahead")

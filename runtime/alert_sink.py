@@ -53,6 +53,11 @@ class AlertSink:
             kinds |= wanted
         self._kinds = frozenset(kinds)
 
+    @property
+    def kinds(self) -> frozenset[str] | None:
+        """The payload kinds some rule looks at (None: the rules may look at any)."""
+        return self._kinds or None
+
     def on_events(self, placed: Sequence[tuple[Event, str]]) -> None:
         """Evaluate every rule on every event; store firings and clearings in one transaction."""
         occurrences = []

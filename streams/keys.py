@@ -24,10 +24,37 @@ class RedisKeys:
         """Hash grid -> events counted in one processing minute."""
         return f"{self.prefix}:bucket:{minute}"
 
+    def counts(self, minute: int) -> str:
+        """Hash "<grid>|<counter>" -> events counted in one processing minute (domain.metrics names)."""
+        return f"{self.prefix}:counts:{minute}"
+
+    def day_counts(self, day: str) -> str:
+        """Hash "<grid>|<counter>" -> events of one local day (YYYYMMDD), folded from closed minutes."""
+        return f"{self.prefix}:day:{day}"
+
     @property
-    def seen_prefix(self) -> str:
-        """Prefix of per-event idempotency keys (event_id)."""
-        return f"{self.prefix}:seen:"
+    def folded_through(self) -> str:
+        """Last minute whose counts were folded into its day (exactly once, across lease holders)."""
+        return f"{self.prefix}:day:folded"
+
+    @property
+    def unit_stats(self) -> str:
+        """Hash unit code -> JSON of its aggregates (windows, flows, health codes, devices online)."""
+        return f"{self.prefix}:units:stats"
+
+    @property
+    def unit_stats_seq(self) -> str:
+        """Sequence number of the last published change of unit aggregates."""
+        return f"{self.prefix}:units:seq"
+
+    @property
+    def stats_lease(self) -> str:
+        """Lease held by the one worker that computes unit aggregates."""
+        return f"{self.prefix}:units:lease"
+
+    def seen(self, window: int) -> str:
+        """Hash of the event_ids (16 raw bytes each) applied in one dedup window of processing time."""
+        return f"{self.prefix}:seen:{window}"
 
     @property
     def applied_total(self) -> str:

@@ -2,17 +2,23 @@
 
 Heartbeats keep a device "online" but are not activity, so they do not colour the map.
 At-least-once delivery comes from the consumer group; "once in effect" from one Lua script
-per batch that, atomically, acknowledges each entry and applies its effects only if that
-acknowledgement removed it from the pending list (so a reclaimed entry processed twice
-counts once) and only if its event_id was not seen before (so a producer's retry counts
-once). A crash before the script leaves the entries pending; they are re-read on restart
-or reclaimed by another worker. Entries that keep failing go to the dead letters.
+per batch that, atomically, acknowledges the entries and applies each event's effects only
+if its event_id is not in the dedup hashes of this window or the last (so a producer's
+retry, or an entry reclaimed from a stalled worker and processed twice, counts once). A
+crash before the script leaves the entries pending; they are re-read on restart or
+reclaimed by another worker. Entries that keep failing go to the dead letters.
+
+Each event adds one to a single counter profile (domain.metrics) of its grid for the
+minute, plus the map's activity count: two increments, whatever the event counts towards.
+The loop prepares the next batch (validation, placement, alert rules) while Redis applies
+the last one, so Python and Redis work at the same time on a two-core machine.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,54 +28,92 @@ from typing import Any, Protocol
 
 import redis
 
-from domain.events import Event, EventType, InvalidEvent, RejectReason, check_time, parse_event
+from domain.event_batch import WireEvent, parse_events, to_event
+from domain.events import Event, InvalidEvent, RejectReason, check_time
+from domain.metrics import profile_name
 from streams.ingest import DATA_FIELD
 from streams.keys import RedisKeys
 
 __all__ = ["BatchResult", "EventSink", "IngestWorker", "Placer"]
 
 log = logging.getLogger(__name__)
+_DATA = DATA_FIELD.encode()
 
 _APPLY = """
-local group, seen_prefix = ARGV[1], ARGV[2]
-local seen_ttl, bucket_ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local group = ARGV[1]
+local seen_ttl, bucket_ttl, counts_ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = ARGV[5]
-local ngood, nbad, dead_maxlen = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local i = 9
+local ngood, nbad, dead_maxlen, nprofiles = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
+local i = 10
+local profiles, activity = {}, {}
+for p = 1, nprofiles do
+  local name = ARGV[i]
+  activity[p] = string.sub(name, 1, 1) == '*'
+  profiles[p] = '|' .. (activity[p] and string.sub(name, 2) or name)
+  i = i + 1
+end
+-- One XACK for the good entries: their effects are guarded by the event_id key below, so an entry
+-- that another worker reclaimed and applied a moment ago changes nothing here.
+for c = 0, ngood - 1, 1000 do
+  redis.call('XACK', KEYS[1], group, unpack(ARGV, i + c, i + math.min(c + 999, ngood - 1)))
+end
+i = i + ngood
 local applied, dup = 0, 0
+local devices = {}
 for n = 1, ngood do
-  local id, eid, grid, dev, counts = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  i = i + 5
-  if redis.call('XACK', KEYS[1], group, id) == 1 then
-    if redis.call('SET', seen_prefix .. eid, id, 'NX', 'EX', seen_ttl) then
-      if counts == '1' then
-        redis.call('HINCRBY', KEYS[4], grid, 1)
-      end
-      redis.call('ZADD', KEYS[3], now, dev)
-      applied = applied + 1
-    else
-      dup = dup + 1
+  local eid, grid, dev, p = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  -- Applied before if its id is in this dedup window or the last one: a repeat is caught for a window at least.
+  if redis.call('HEXISTS', KEYS[8], eid) == 0 and redis.call('HSETNX', KEYS[7], eid, 1) == 1 then
+    redis.call('HINCRBY', KEYS[6], grid .. profiles[p], 1)
+    if activity[p] then
+      redis.call('HINCRBY', KEYS[4], grid, 1)
     end
+    devices[dev] = true
+    applied = applied + 1
+  else
+    dup = dup + 1
   end
 end
 for n = 1, nbad do
   local id, reason, detail, raw = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   i = i + 4
+  -- A refused entry has no trusted event_id: only the worker whose XACK removed it records it.
   if redis.call('XACK', KEYS[1], group, id) == 1 then
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', dead_maxlen, '*',
       'entry_id', id, 'reason', reason, 'detail', detail, 'raw', raw)
   end
 end
+local seen = {}
+for dev in pairs(devices) do
+  seen[#seen + 1] = now
+  seen[#seen + 1] = dev
+  if #seen >= 1000 then
+    redis.call('ZADD', KEYS[3], unpack(seen))
+    seen = {}
+  end
+end
+if #seen > 0 then
+  redis.call('ZADD', KEYS[3], unpack(seen))
+end
 if applied > 0 then
   redis.call('EXPIRE', KEYS[4], bucket_ttl)
+  redis.call('EXPIRE', KEYS[6], counts_ttl)
+  redis.call('EXPIRE', KEYS[7], seen_ttl)
   redis.call('INCRBY', KEYS[5], applied)
 end
 return {applied, dup}
 """
+# Minute counts live long enough for the last hour's window and for folding into their day.
+COUNTS_TTL_S = 3 * 3600
 
 
 class EventSink(Protocol):
-    """Effects stored in another system (alerts in SQL) before the batch is acknowledged."""
+    """Effects stored in another system (alerts in SQL) before the batch is acknowledged.
+
+    A sink may have a ``kinds`` attribute, the payload kinds it wants (None: all): the worker
+    then builds event models only for those.
+    """
 
     def on_events(self, placed: Sequence[tuple[Event, str]]) -> None:
         """Store the effects of these placed events; raise to leave the batch pending for a retry."""
@@ -97,10 +141,20 @@ class BatchResult:
 @dataclass(frozen=True, slots=True)
 class _Good:
     entry_id: bytes
-    event_id: str
+    event_id: bytes  # the UUID's 16 bytes: half the memory of its text in the dedup hashes
     grid: str
     device_id: str
-    counts: bool  # does it count as activity on the map (heartbeats do not)
+    profile: str  # its counter profile, "*" first when it is activity on the map (domain.metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A prepared batch: the apply script's keys and arguments."""
+
+    keys: list[str]
+    args: list[Any]
+    read: int
+    dead: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +208,8 @@ class IngestWorker:
         self._held: tuple[list[tuple[bytes, dict[bytes, bytes] | None]], set[bytes]] | None = None
         self._next_claim = 0.0
         self.totals = BatchResult()
+        self._totals_lock = threading.Lock()
+        self._progressed = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_group(self) -> None:
@@ -170,9 +226,7 @@ class IngestWorker:
         while not self._stop.is_set():
             try:
                 self.ensure_group()
-                while not self._stop.is_set():
-                    self.process_once()
-                    backoff = 0.1
+                self._run_pipelined()
             except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
                 log.warning("redis unavailable (%s); retrying in %.1f s", exc, backoff)
             except redis.ResponseError as exc:
@@ -182,8 +236,50 @@ class IngestWorker:
                 log.exception("redis refused a command; retrying in %.1f s", backoff)
             except Exception:
                 log.exception("unexpected error in worker loop; retrying in %.1f s", backoff)
+            if self._progressed:  # it worked for a while: the next failure is a new one
+                self._progressed, backoff = False, 0.1
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
+
+    def _run_pipelined(self) -> None:
+        """Prepare the next batch in Python while Redis applies the last one, on another thread.
+
+        The apply is mostly a wait on Redis (the GIL is released) and the prepare is mostly Python, so
+        overlapping them is most of the worker's speed. At most one batch is in flight; reading our own
+        pending entries waits for it, so that read never returns entries still being applied.
+        """
+        jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=1)
+        failures: list[BaseException] = []
+
+        def apply_loop() -> None:
+            while (job := jobs.get()) is not None:
+                try:
+                    if not failures:  # after a failure, later batches stay pending and are re-read
+                        self._execute(job)
+                except BaseException as exc:  # noqa: BLE001 - handed to the reading thread below
+                    failures.append(exc)
+                finally:
+                    jobs.task_done()
+            jobs.task_done()
+
+        applier = threading.Thread(target=apply_loop, name=f"{self.consumer}-apply", daemon=True)
+        applier.start()
+        try:
+            while not self._stop.is_set() and not failures:
+                if self._read_own_pending or self._held is not None:
+                    jobs.join()
+                    if failures:
+                        break
+                job = self._next_job()
+                if job is not None:
+                    jobs.put(job)
+                    self._progressed = True
+        finally:
+            jobs.put(None)
+            applier.join()
+        if failures:
+            self._read_own_pending = True
+            raise failures[0]
 
     def stop(self) -> None:
         """Ask the loop to end after the current batch."""
@@ -197,6 +293,11 @@ class IngestWorker:
     # -- one batch ---------------------------------------------------------------------------
     def process_once(self) -> BatchResult:
         """Read one batch (own pending first, then stale ones of others, then new) and apply it."""
+        job = self._next_job()
+        return BatchResult() if job is None else self._execute(job)
+
+    def _next_job(self) -> _Job | None:
+        """Read one batch and do all of its work but the Redis apply (the sink's effects included)."""
         entries: list[tuple[bytes, dict[bytes, bytes] | None]] = []
         poison: set[bytes] = set()
         if self._held is not None:
@@ -215,14 +316,24 @@ class IngestWorker:
         if not entries:
             entries = self._read(">", block=self.block_ms)
         if not entries:
-            return BatchResult()
-        result = self._handle(entries, poison)
-        self.totals = BatchResult(
-            self.totals.read + result.read,
-            self.totals.applied + result.applied,
-            self.totals.duplicates + result.duplicates,
-            self.totals.dead + result.dead,
-        )
+            return None
+        return self._prepare(entries, poison)
+
+    def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]) -> BatchResult:
+        """Prepare and apply one batch of entries already read."""
+        return self._execute(self._prepare(entries, poison))
+
+    def _execute(self, job: _Job) -> BatchResult:
+        """Apply a prepared batch in Redis (acknowledging it) and add it to the totals."""
+        applied, dup = self._apply(keys=job.keys, args=job.args)
+        result = BatchResult(read=job.read, applied=int(applied), duplicates=int(dup), dead=job.dead)
+        with self._totals_lock:
+            self.totals = BatchResult(
+                self.totals.read + result.read,
+                self.totals.applied + result.applied,
+                self.totals.duplicates + result.duplicates,
+                self.totals.dead + result.dead,
+            )
         return result
 
     def _read(self, start: str, block: int | None) -> list[tuple[bytes, dict[bytes, bytes] | None]]:
@@ -278,43 +389,37 @@ class IngestWorker:
         )
         return {row["message_id"] for row in rows if row["times_delivered"] >= self.max_deliveries}
 
-    def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]) -> BatchResult:
-        parsed: list[tuple[bytes, Any, bytes]] = []
+    def _prepare(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]], poison: set[bytes]) -> _Job:
         bad: list[_Bad] = []
-        now = datetime.fromtimestamp(self._clock(), UTC)
+        candidates: list[tuple[bytes, bytes]] = []
         for entry_id, fields in entries:
             if fields is None:
                 detail = "the entry was trimmed from the stream before it was processed"
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, detail, b""))
                 continue
-            raw = fields.get(DATA_FIELD.encode())
+            raw = fields.get(_DATA)
             if raw is None:
                 bad.append(_Bad(entry_id, RejectReason.SCHEMA, "entry has no 'data' field", b""))
-                continue
-            if entry_id in poison:
+            elif entry_id in poison:
                 detail = f"failed {self.max_deliveries} deliveries"
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, detail, raw))
-                continue
-            try:
-                event = parse_event(raw)
-                check_time(event, now, self.max_age_s, self.max_ahead_s)
-                parsed.append((entry_id, event, raw))
-            except InvalidEvent as exc:
-                bad.append(_Bad(entry_id, exc.reason, exc.detail, raw))
-            except Exception as exc:  # noqa: BLE001 - one bad entry must not block the stream
-                bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, repr(exc)[:200], raw))
+            else:
+                candidates.append((entry_id, raw))
+        parsed = self._parse([raw for _, raw in candidates], candidates, bad)
         good: list[_Good] = []
         placed: list[tuple[Event, str]] = []
+        wanted: frozenset[str] | None = getattr(self._sink, "kinds", None) if self._sink else frozenset()
         if parsed:
-            grids = self._placer.locate_many([e.lon for _, e, _ in parsed], [e.lat for _, e, _ in parsed])
+            grids = self._placer.locate_many([e["lon"] for _, e, _ in parsed], [e["lat"] for _, e, _ in parsed])
             for (entry_id, event, raw), grid in zip(parsed, grids, strict=True):
                 if grid is None:
-                    detail = f"point ({event.lon}, {event.lat}) is in no grid"
+                    detail = f"point ({event['lon']}, {event['lat']}) is in no grid"
                     bad.append(_Bad(entry_id, RejectReason.UNPLACEABLE, detail, raw))
-                else:
-                    counts = event.type is not EventType.HEARTBEAT
-                    good.append(_Good(entry_id, event.event_id.hex, grid, event.device_id, counts))
-                    placed.append((event, grid))
+                    continue
+                payload = event["payload"]
+                good.append(_Good(entry_id, event["event_id"].bytes, grid, event["device_id"], profile_name(payload)))
+                if wanted is None or payload["kind"] in wanted:
+                    placed.append((to_event(event), grid))
         if self._sink is not None and placed:
             try:
                 self._sink.on_events(placed)  # stored first: the XACK below must never outrun its effects
@@ -322,33 +427,62 @@ class IngestWorker:
                 self._held = (entries, poison)
                 raise
         self._held = None
-        applied, dup = self._apply_effects(good, bad)
-        return BatchResult(read=len(entries), applied=applied, duplicates=dup, dead=len(bad))
+        return self._job(good, bad, read=len(entries))
 
-    def _apply_effects(self, good: list[_Good], bad: list[_Bad]) -> tuple[int, int]:
+    def _parse(
+        self, raws: list[bytes], candidates: list[tuple[bytes, bytes]], bad: list[_Bad]
+    ) -> list[tuple[bytes, WireEvent, bytes]]:
+        """Validate the batch in one pass; refused entries join the dead letters with their reason."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        parsed: list[tuple[bytes, WireEvent, bytes]] = []
+        try:
+            results = parse_events(raws)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not block the stream
+            results = [InvalidEvent(RejectReason.PROCESSING_ERROR, repr(exc)[:200]) for _ in raws]
+        for (entry_id, raw), result in zip(candidates, results, strict=True):
+            if isinstance(result, InvalidEvent):
+                bad.append(_Bad(entry_id, result.reason, result.detail, raw))
+                continue
+            try:
+                check_time(result["ts"], now, self.max_age_s, self.max_ahead_s)
+            except InvalidEvent as exc:
+                bad.append(_Bad(entry_id, exc.reason, exc.detail, raw))
+                continue
+            parsed.append((entry_id, result, raw))
+        return parsed
+
+    def _job(self, good: list[_Good], bad: list[_Bad], read: int) -> _Job:
         now = self._clock()
         minute = math.floor(now / 60)
+        window = math.floor(now / self.dedup_window_s)
+        profiles: dict[str, int] = {}
+        rows: list[Any] = [g.entry_id for g in good]
+        for g in good:
+            rows += (g.event_id, g.grid, g.device_id, profiles.setdefault(g.profile, len(profiles) + 1))
+        for b in bad:
+            rows += (b.entry_id, b.reason.value, b.detail, b.raw)
+            log.debug("dead letter %s: %s %s", b.entry_id, b.reason.value, b.detail)
         args: list[Any] = [
             self.keys.worker_group,
-            self.keys.seen_prefix,
-            self.dedup_window_s,
+            2 * self.dedup_window_s + 60,
             self.bucket_ttl_s,
+            COUNTS_TTL_S,
             int(now * 1000),
             len(good),
             len(bad),
             self.dead_maxlen,
+            len(profiles),
+            *profiles,
+            *rows,
         ]
-        for g in good:
-            args += [g.entry_id, g.event_id, g.grid, g.device_id, "1" if g.counts else "0"]
-        for b in bad:
-            args += [b.entry_id, b.reason.value, b.detail, b.raw]
-            log.debug("dead letter %s: %s %s", b.entry_id, b.reason.value, b.detail)
         keys = [
             self.keys.ingest_stream,
             self.keys.dead_letter_stream,
             self.keys.devices_seen,
             self.keys.bucket(minute),
             self.keys.applied_total,
+            self.keys.counts(minute),
+            self.keys.seen(window),
+            self.keys.seen(window - 1),
         ]
-        applied, dup = self._apply(keys=keys, args=args)
-        return int(applied), int(dup)
+        return _Job(keys, args, read=read, dead=len(bad))

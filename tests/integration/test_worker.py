@@ -122,7 +122,7 @@ def test_an_entry_processed_twice_after_a_reclaim_counts_once(
     fast = make_worker(redis_client, small_city, keys, consumer="fast", claim_idle_ms=1)
     time.sleep(0.01)
     drain(fast)  # reclaims and applies
-    slow._handle(entries, set())  # the slow worker finishes late: its acks find nothing pending
+    slow._handle(entries, set())  # the slow worker finishes late: its ids were applied
     assert bucket_total(redis_client, keys) == {grid.code: 5}
 
 
