@@ -83,7 +83,16 @@ class Settings:
     )
     dedup_window_s: int = field(
         default=900,
-        metadata=_doc("A repeated event_id within this many seconds counts once (~200 B of Redis per event)."),
+        metadata=_doc("A repeated event_id within this many seconds counts once (~60 B of Redis per event)."),
+    )
+    stats_interval_s: float = field(
+        default=2.0, metadata=_doc("How often unit aggregates (windows, flows, devices online) are recomputed.")
+    )
+    device_online_s: int = field(
+        default=600, metadata=_doc("A device that reported nothing for this long counts as offline.")
+    )
+    utc_offset_min: int = field(
+        default=480, metadata=_doc("The city's offset from UTC in minutes; 'today' starts at its local midnight.")
     )
     delta_interval_s: float = field(default=0.5, metadata=_doc("How often changed map colours are published."))
     window_minutes: int = field(default=10, metadata=_doc("Sliding window of the live map metric (events per grid)."))

@@ -11,6 +11,7 @@ from geo.hierarchy import Level
 from runtime.context import AppContext
 from security.guards import current_principal
 from streams.aggregates import read_snapshot
+from streams.unit_stats import read_unit_stats
 
 __all__ = ["register"]
 
@@ -67,6 +68,17 @@ def register(server: Flask, ctx: AppContext) -> None:
         assert isinstance(kpis, dict)
         display = render_kpis(KpiSnapshot.from_mapping(kpis)) if city_view else None
         return jsonify({"seq": snap["seq"], "levels": mine, "kpis": kpis, "kpis_display": display})
+
+    @bp.get("/api/v1/units/<code>/stats")
+    @guard.view(Action.VIEW_MAP, scope=lambda code: (code,))
+    def unit_stats(code: str) -> Response:
+        """Serve a unit's aggregates (and its children's with ?children=1), with the sequence number."""
+        if code not in h:
+            abort(404)
+        codes = [code]
+        if request.args.get("children") == "1":
+            codes += [c.code for c in h.children(code)]
+        return jsonify(read_unit_stats(ctx.redis, ctx.keys, codes))
 
     @bp.get("/healthz")
     def healthz() -> Response:

@@ -31,6 +31,7 @@ from streams.aggregates import MapAggregator
 from streams.connection import connect
 from streams.keys import RedisKeys
 from streams.simulator import Simulator
+from streams.unit_stats import UnitStatsAggregator
 from streams.worker import IngestWorker
 
 __all__ = ["run_cli"]
@@ -197,18 +198,33 @@ def _worker(settings: Settings, name: str) -> int:
         window_minutes=settings.window_minutes,
         interval_s=settings.delta_interval_s,
         devices_total=devices.count,
+        online_s=settings.device_online_s,
+    )
+    unit_stats = UnitStatsAggregator(
+        client,
+        hierarchy,
+        keys,
+        owner=name,
+        device_grids=lambda: {d.device_id: d.grid_code for d in devices.load_all()},
+        online_s=settings.device_online_s,
+        utc_offset_min=settings.utc_offset_min,
+        interval_s=settings.stats_interval_s,
     )
 
     def stop() -> None:
         worker.stop()
         aggregator.stop()
+        unit_stats.stop()
 
     _on_signals(stop)
     agg_thread = threading.Thread(target=aggregator.run, name="aggregator", daemon=True)
     agg_thread.start()
+    stats_thread = threading.Thread(target=unit_stats.run, name="unit-stats", daemon=True)
+    stats_thread.start()
     log.info("worker %s consuming %s", name, keys.ingest_stream)
     worker.run()
     agg_thread.join(timeout=5)
+    stats_thread.join(timeout=5)
     log.info("worker %s stopped: %s", name, worker.totals)
     client.close()
     engine.dispose()

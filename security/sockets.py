@@ -107,6 +107,11 @@ class SocketRooms:
                 mine_alerts = [a for a in items if self._guard.in_scope_code(unit, str(a.get("unit", "")))]
                 if mine_alerts:
                     self._sio.emit(event, {"alerts": mine_alerts}, to=room_of(unit))
+        elif event == "stats" and isinstance(data, Mapping):
+            stats: Mapping[str, Any] = data.get("units", {})
+            for unit in units:
+                mine_stats = {c: v for c, v in stats.items() if self._guard.in_scope_code(unit, c)}
+                self._sio.emit(event, {**data, "units": mine_stats}, to=room_of(unit))  # every seq, as levels
         elif event == "kpis":
             for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only
                 self._sio.emit(event, data, to=room_of(unit))

@@ -75,6 +75,7 @@ class MapAggregator:
         window_minutes: int = 10,
         interval_s: float = 0.5,
         devices_total: int | Callable[[], int] = 0,
+        online_s: float = DEVICE_ONLINE_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._r = client
@@ -82,6 +83,7 @@ class MapAggregator:
         self.owner = owner
         self.window_minutes = window_minutes
         self.interval_s = interval_s
+        self.online_s = online_s
         # The registry can grow while we run (registrations, imports): re-count it now and then.
         self._count_devices = devices_total if callable(devices_total) else (lambda: devices_total)
         self.devices_total = self._count_devices()
@@ -203,7 +205,7 @@ class MapAggregator:
             except Exception:  # noqa: BLE001 - a database hiccup must not stop the map
                 log.warning("could not count devices; keeping %d", self.devices_total)
         pipe = self._r.pipeline(transaction=False)
-        pipe.zcount(self._keys.devices_seen, int((now - DEVICE_ONLINE_S) * 1000), "+inf")
+        pipe.zcount(self._keys.devices_seen, int((now - self.online_s) * 1000), "+inf")
         pipe.xlen(self._keys.dead_letter_stream)
         pipe.get(self._keys.applied_total)
         pipe.zremrangebyscore(self._keys.devices_seen, "-inf", int((now - 86_400) * 1000))
