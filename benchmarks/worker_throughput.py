@@ -347,7 +347,7 @@ def rate_lines(args: argparse.Namespace, runs: Sequence[Run]) -> list[str]:
         figure(
             f"ceiling drain XREADGROUP {args.batch}+XACK+json.loads, entries/s", med.ceiling, [r.ceiling for r in runs]
         ),
-        figure("ours IngestWorker.process_once loop, events/s", med.ours, [r.ours for r in runs]),
+        figure("ours IngestWorker.run loop (pipelined), events/s", med.ours, [r.ours for r in runs]),
         f"  {'ratio ours / ceiling drain+json (of medians)':<58} {med.ours / med.ceiling:>10.2f}   "
         f"(runs: {', '.join(f'{r.ours / r.ceiling:.2f}' for r in runs)})",
         figure("parse_event alone, events/s", med.parse, [r.parse for r in runs]),
