@@ -36,6 +36,7 @@ format: $(DEV)
 bench: $(DEV)  ## print throughput figures beside the raw Redis ceiling measured in the same run
 	$(PY) -m benchmarks.worker_throughput
 	$(PY) -m benchmarks.ingest_scaling
+	$(PY) -m benchmarks.http_ingest
 	$(PY) -m benchmarks.geo_lookup
 
 clean:
