@@ -235,3 +235,28 @@ def test_a_database_outage_retries_the_same_batch_without_redelivering_it(
     worker.process_once()
     assert worker.totals.applied == 4 and worker.totals.dead == 0  # not poisoned by the outage
     assert bucket_total(redis_client, keys) == {grid.code: 4}
+
+
+def test_two_workers_in_one_group_share_the_stream_and_count_each_event_once(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
+) -> None:
+    grids = small_city.at_level(Level.GRID)[:40]
+    sent = [gate_event(*inside(g)) for g in grids for _ in range(25)]
+    repeated = sent[:100]  # a producer's retries: the same event ids again
+    append_events(redis_client, keys.ingest_stream, sent + repeated)
+    workers = [make_worker(redis_client, small_city, keys, consumer=f"w{i}", batch=50) for i in range(2)]
+    threads = [threading.Thread(target=w.run) for w in workers]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while sum(w.totals.read for w in workers) < len(sent) + len(repeated) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for w in workers:
+        w.stop()
+    for t in threads:
+        t.join()
+    assert all(w.totals.read > 0 for w in workers)  # both took a share
+    assert sum(w.totals.applied for w in workers) == len(sent)
+    assert sum(w.totals.duplicates for w in workers) == len(repeated)
+    assert bucket_total(redis_client, keys) == {g.code: 25 for g in grids}
+    assert redis_client.xpending(keys.ingest_stream, keys.worker_group)["pending"] == 0
