@@ -61,6 +61,9 @@ class Settings:
     stream_maxlen: int = field(
         default=1_000_000, metadata=_doc("Approximate cap on the ingest stream length (MAXLEN ~).")
     )
+    dead_letter_maxlen: int = field(
+        default=100_000, metadata=_doc("Approximate cap on the dead-letter stream length (MAXLEN ~); the oldest go.")
+    )
     ingest_skew_s: int = field(
         default=300,
         metadata=_doc(
