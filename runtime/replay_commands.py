@@ -107,8 +107,7 @@ def run(args: argparse.Namespace, settings: Settings, redis_url: Callable[[Setti
         send = sender.send
         target = sender.url
     player = FeedPlayer(converter, send, totals, speed=args.speed)
-    signal.signal(signal.SIGINT, lambda _s, _f: player.stop())
-    signal.signal(signal.SIGTERM, lambda _s, _f: player.stop())
+    previous = {sig: signal.signal(sig, lambda _s, _f: player.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
     d = record.device
     print(f"replaying {args.file.name} as {d.device_id} ({d.device_type.value}, grid {d.grid_code}) to {target}")
     started = time.monotonic()
@@ -118,6 +117,8 @@ def run(args: argparse.Namespace, settings: Settings, redis_url: Callable[[Setti
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if client is not None:
             client.close()
     elapsed = time.monotonic() - started
