@@ -19,7 +19,7 @@ def test_help_lists_the_commands() -> None:
     out = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
-    for command in ("serve", "worker", "simulate", "run", "init"):
+    for command in ("serve", "worker", "simulate", "run", "init", "deadletter", "replay"):
         assert command in out
 
 
