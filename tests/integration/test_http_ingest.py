@@ -315,7 +315,7 @@ _BAD_HEADER: dict[str, st.SearchStrategy[str]] = {
     "X-Nonce": st.text(st.sampled_from("abcXYZ019_-"), min_size=1, max_size=15)
     | st.text(st.sampled_from("abcXYZ019_-"), min_size=65, max_size=80)
     | st.text(st.sampled_from("abc019"), min_size=16, max_size=20).map(lambda t: t + "!"),
-    "X-Signature": st.text(st.sampled_from("0123456789abcdef"), max_size=63)
+    "X-Signature": st.text(st.sampled_from("0123456789abcdef"), min_size=1, max_size=63)
     | st.text(st.sampled_from("0123456789abcdef"), min_size=63, max_size=63).map(lambda t: t + "g"),
 }
 
