@@ -61,6 +61,9 @@ class Settings:
     stream_maxlen: int = field(
         default=1_000_000, metadata=_doc("Approximate cap on the ingest stream length (MAXLEN ~).")
     )
+    dead_letter_maxlen: int = field(
+        default=100_000, metadata=_doc("Approximate cap on the dead-letter stream length (MAXLEN ~); the oldest go.")
+    )
     ingest_skew_s: int = field(
         default=300,
         metadata=_doc(
@@ -122,6 +125,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}LANGUAGE must be zh-CN or en, not {self.language!r}")
         if self.sim_rate < 0 or self.delta_interval_s <= 0 or self.window_minutes < 1 or self.worker_batch < 1:
             raise SettingsError("rates, intervals, windows and batch sizes must be positive")
+        if self.stream_maxlen < 1 or self.dead_letter_maxlen < 1:
+            raise SettingsError(f"{PREFIX}STREAM_MAXLEN and {PREFIX}DEAD_LETTER_MAXLEN must be at least 1")
         if self.redis_url:
             _check_redis_url(self.redis_url)
         if self.data_dir is not None and not isinstance(self.data_dir, Path):

@@ -182,7 +182,9 @@ def parse_event(raw: str | bytes) -> Event:
     try:
         # One pass in pydantic-core (JSON parsing and validation together): about twice as fast
         # as json.loads followed by model_validate, and the parse error types tell the reasons apart.
-        return Event.model_validate_json(raw)
+        # Strict, as documented: a number is a JSON number and ts an ISO 8601 string; lax mode would
+        # take "118.8", true or a bare unix time and make of them something the device never meant.
+        return Event.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise invalid_from(exc) from exc
 

@@ -1,4 +1,7 @@
-"""The command-line commands: init, serve, worker, simulate, run (all of them together)."""
+"""The command-line commands: init, serve, worker, simulate, run (all of them together).
+
+The families of subcommands (geo, users, audit, devices, deadletter, replay) live in their own modules.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from tqdm import tqdm
 
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
-from runtime import account_commands, device_commands, geo_commands
+from runtime import account_commands, deadletter_commands, device_commands, geo_commands, replay_commands
 from runtime.alert_sink import AlertSink, load_rules
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.embedded_redis import EmbeddedRedis
@@ -55,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     geo_commands.add_parser(sub)
     account_commands.add_parsers(sub)
     device_commands.add_parser(sub)
+    deadletter_commands.add_parser(sub)
+    replay_commands.add_parser(sub)
     return p
 
 
@@ -82,6 +87,10 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return device_commands.run(args, settings)
     if command in ("users", "audit"):
         return account_commands.run(args, settings)
+    if command == "deadletter":
+        return deadletter_commands.run(args, settings, _existing_redis_url)
+    if command == "replay":
+        return replay_commands.run(args, settings, _existing_redis_url)
     return _serve(settings, create_app)
 
 
@@ -185,6 +194,7 @@ def _worker(settings: Settings, name: str) -> int:
         claim_idle_ms=settings.worker_claim_idle_ms,
         max_deliveries=settings.max_deliveries,
         dedup_window_s=settings.dedup_window_s,
+        dead_maxlen=settings.dead_letter_maxlen,
         window_minutes=settings.window_minutes,
         max_age_s=settings.event_max_age_s,
         max_ahead_s=settings.event_max_ahead_s,

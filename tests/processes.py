@@ -29,6 +29,22 @@ def app_env(**values: str) -> dict[str, str]:
     return env
 
 
+def small_city_env(data_dir: Path, **values: str) -> dict[str, str]:
+    """The environment of a child app process on the small test city in data_dir, plus values."""
+    from tests.conftest import SMALL_CITY
+
+    return app_env(
+        GRIDWATCH_DATA_DIR=str(data_dir),
+        GRIDWATCH_DEMO_SEED=str(SMALL_CITY.seed),
+        GRIDWATCH_DEMO_GRIDS=str(SMALL_CITY.grids),
+        GRIDWATCH_DEMO_COMMUNITIES=str(SMALL_CITY.communities),
+        GRIDWATCH_DEMO_STREETS=str(SMALL_CITY.streets),
+        GRIDWATCH_DEMO_DISTRICTS=str(SMALL_CITY.districts),
+        GRIDWATCH_DEVICES_PER_GRID="1",
+        **values,
+    )
+
+
 def start(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start `python app.py ARGS` in its own process group, logging to a file."""
     out = log.open("ab")

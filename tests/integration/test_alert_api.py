@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,7 @@ from storage.alert_repository import AlertRepository, Occurrence
 from storage.audit_repository import AuditQuery
 from tests.auth import login, make_user
 from tests.conftest import small_city_settings
-
-XSD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards" / "cap" / "CAP-v1.2.xsd"
+from tests.shared_data import shared_data
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +115,7 @@ def test_cap_export_validates_and_stays_in_scope(gw: Any) -> None:
     aid = new_alert(gw, "cap:1")
     resp = as_user(gw, "duty1").get(f"/api/v1/alerts/{aid}.cap.xml")
     assert resp.status_code == 200 and resp.mimetype == "application/cap+xml"
-    xmlschema.XMLSchema(str(XSD)).validate(resp.get_data(as_text=True))
+    xmlschema.XMLSchema(str(shared_data("standards", "cap", "CAP-v1.2.xsd"))).validate(resp.get_data(as_text=True))
     cap = read_cap(resp.data)
     assert cap.infos[0].severity == "Extreme" and cap.infos[0].areas[0].geocodes[0][1].startswith(gw.d1)
     assert as_user(gw, "desk2").get(f"/api/v1/alerts/{aid}.cap.xml").status_code == 403

@@ -12,15 +12,14 @@ import psutil
 import pytest
 
 from tests.auth import get_json, http_session
-from tests.conftest import SMALL_CITY
-from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
+from tests.processes import ROOT, free_port, small_city_env, start, stop, wait_http
 
 
 def test_help_lists_the_commands() -> None:
     out = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
-    for command in ("serve", "worker", "simulate", "run", "init"):
+    for command in ("serve", "worker", "simulate", "run", "init", "deadletter", "replay"):
         assert command in out
 
 
@@ -40,16 +39,7 @@ def demo_login(data_dir: Path, username: str) -> str:
 def test_run_starts_everything_and_a_signal_stops_everything(tmp_path: Path, sig: int, whole_group: bool) -> None:
     port = free_port()
     data_dir = tmp_path / "var"
-    env = app_env(
-        GRIDWATCH_DATA_DIR=str(data_dir),
-        GRIDWATCH_PORT=str(port),
-        GRIDWATCH_SIM_RATE="300",
-        GRIDWATCH_DEMO_SEED=str(SMALL_CITY.seed),
-        GRIDWATCH_DEMO_GRIDS=str(SMALL_CITY.grids),
-        GRIDWATCH_DEMO_COMMUNITIES=str(SMALL_CITY.communities),
-        GRIDWATCH_DEMO_STREETS=str(SMALL_CITY.streets),
-        GRIDWATCH_DEMO_DISTRICTS=str(SMALL_CITY.districts),
-    )
+    env = small_city_env(data_dir, GRIDWATCH_PORT=str(port), GRIDWATCH_SIM_RATE="300")
     log = tmp_path / "run.log"
     proc = start(["run"], env, log)  # no GRIDWATCH_REDIS_URL: the embedded Redis is started
     url = f"http://127.0.0.1:{port}"

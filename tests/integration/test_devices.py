@@ -18,9 +18,8 @@ from runtime.bootstrap import ensure_demo_city, open_database
 from settings import Settings
 from storage.audit_repository import AuditQuery, AuditRepository
 from storage.device_repository import DeviceRepository
-from tests.conftest import SMALL_CITY
 from tests.integration.events import inside
-from tests.processes import ROOT, app_env
+from tests.processes import ROOT, small_city_env
 
 
 @dataclass
@@ -35,15 +34,7 @@ class Registry:
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     data_dir = tmp_path_factory.mktemp("devices") / "var"
-    env = {
-        "GRIDWATCH_DATA_DIR": str(data_dir),
-        "GRIDWATCH_DEMO_SEED": str(SMALL_CITY.seed),
-        "GRIDWATCH_DEMO_GRIDS": str(SMALL_CITY.grids),
-        "GRIDWATCH_DEMO_COMMUNITIES": str(SMALL_CITY.communities),
-        "GRIDWATCH_DEMO_STREETS": str(SMALL_CITY.streets),
-        "GRIDWATCH_DEMO_DISTRICTS": str(SMALL_CITY.districts),
-        "GRIDWATCH_DEVICES_PER_GRID": "1",
-    }
+    env = small_city_env(data_dir)
     settings = Settings.from_env(env)
     engine = open_database(settings)
     city = ensure_demo_city(engine, settings)
@@ -57,7 +48,7 @@ def cli(registry: Registry, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `python app.py ARGS` as an operator would."""
     return subprocess.run(
         [sys.executable, str(ROOT / "app.py"), *args],
-        env=app_env(**registry.env),
+        env=registry.env,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -70,7 +61,8 @@ def cli_here(
 ) -> tuple[int, str, str]:
     """Run the same command line in this process (one subprocess per command would cost 4 s each)."""
     for name, value in registry.env.items():
-        monkeypatch.setenv(name, value)
+        if name.startswith("GRIDWATCH_"):
+            monkeypatch.setenv(name, value)
     status = main(list(args))
     out, err = capsys.readouterr()
     return status, out, err

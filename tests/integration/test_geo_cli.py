@@ -17,9 +17,9 @@ from runtime.bootstrap import GEO_SOURCE_KEY, open_database
 from settings import Settings
 from storage.repositories import GeoRepository, MetaRepository
 from tests.processes import ROOT, app_env
+from tests.shared_data import SHARED_DATA, shared_data
 
-DATA = ROOT.parent / "shared" / "data"
-WGS = DATA / "boundaries" / "nanjing_districts_320100_wgs84.geojson"
+WGS = SHARED_DATA / "boundaries" / "nanjing_districts_320100_wgs84.geojson"
 
 
 def geo(settings: Settings, *argv: str) -> int:
@@ -30,7 +30,7 @@ def geo(settings: Settings, *argv: str) -> int:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    assert WGS.exists(), f"shared data missing: {WGS} (it sits beside the checkout as ../shared/data)"
+    shared_data("boundaries", WGS.name)
     return Settings(data_dir=tmp_path / "var")
 
 

@@ -21,16 +21,21 @@ from geo.lod import level_feature_collection
 from geo.lookup import GridLocator, PlacementStatus
 from geo.measure import LocalProjection, haversine_m
 from geo.sampling import random_points_in
+from tests.shared_data import SHARED_DATA, shared_data
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-GCJ = DATA / "boundaries" / "nanjing_districts_320100_gcj02.geojson"
-WGS = DATA / "boundaries" / "nanjing_districts_320100_wgs84.geojson"
-STREETS = DATA / "admin_codes" / "nanjing_streets_2022.csv"
+GCJ = SHARED_DATA / "boundaries" / "nanjing_districts_320100_gcj02.geojson"
+WGS = SHARED_DATA / "boundaries" / "nanjing_districts_320100_wgs84.geojson"
+STREETS = SHARED_DATA / "admin_codes" / "nanjing_streets_2022.csv"
 NANJING_GRIDS = 12_410
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _needs_shared_data() -> None:
+    for path in (GCJ, WGS, STREETS):
+        shared_data(*path.relative_to(SHARED_DATA).parts)
+
+
 def districts(path: Path, crs: str | None) -> list[Unit]:
-    assert path.exists(), f"shared data missing: {path} (it sits beside the checkout as ../shared/data)"
     layer = units_from_layer(read_layer(path, crs), Level.DISTRICT, file=path)
     return attach_level([], layer, Level.DISTRICT, file=path, city_name="南京市")
 

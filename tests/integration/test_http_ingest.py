@@ -303,3 +303,139 @@ def test_hostile_items_are_accepted_or_rejected_with_a_reason(world: World, item
         assert result["reason"] in reasons and result["detail"]
     else:
         assert result["status"] == "accepted" and result["reason"] is None
+
+
+# -- hostile whole requests -------------------------------------------------------------------------
+_PRINTABLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+_BAD_HEADER: dict[str, st.SearchStrategy[str]] = {
+    "X-Device-Id": st.text(_PRINTABLE, min_size=65, max_size=80)
+    | st.text(_PRINTABLE, max_size=10).map(lambda t: t + " x"),
+    "X-Timestamp": st.text(st.characters(min_codepoint=0x30, max_codepoint=0x39), min_size=13, max_size=20)
+    | st.text(_PRINTABLE, max_size=8).map(lambda t: t + "x"),
+    "X-Nonce": st.text(st.sampled_from("abcXYZ019_-"), min_size=1, max_size=15)
+    | st.text(st.sampled_from("abcXYZ019_-"), min_size=65, max_size=80)
+    | st.text(st.sampled_from("abc019"), min_size=16, max_size=20).map(lambda t: t + "!"),
+    "X-Signature": st.text(st.sampled_from("0123456789abcdef"), min_size=1, max_size=63)
+    | st.text(st.sampled_from("0123456789abcdef"), min_size=63, max_size=63).map(lambda t: t + "g"),
+}
+
+
+@dataclass
+class Request:
+    body: bytes
+    headers: dict[str, str]
+    expected: frozenset[str]  # acceptable `error` values
+    status: int
+    replay_first: bool = False
+
+
+def signed(world: World, body: bytes, device: str = "DEV-A", **over: Any) -> dict[str, str]:
+    ts, nonce = int(over.pop("ts", time.time())), over.pop("nonce", secrets.token_urlsafe(18))
+    key = over.pop("secret", world.secrets.get(device) or new_secret())
+    signed_body = over.pop("signed_body", body)
+    return {
+        "X-Device-Id": device,
+        "X-Timestamp": str(ts),
+        "X-Nonce": nonce,
+        "X-Signature": sign(key, ts, nonce, signed_body),
+        "Content-Type": over.pop("content_type", "application/json"),
+    }
+
+
+@st.composite
+def hostile_request(draw: st.DrawFn, world: World) -> Request:
+    """A whole request the endpoint must refuse, and the refusal it must give."""
+    good = batch([event(world)])
+    kind = draw(
+        st.sampled_from(
+            [
+                "missing",
+                "malformed",
+                "skew",
+                "signature",
+                "unknown",
+                "revoked",
+                "replayed",
+                "oversize",
+                "too_many",
+                "not_json",
+                "not_a_batch",
+                "form",
+            ]
+        )
+    )
+    if kind == "missing":
+        headers = signed(world, good)
+        del headers[draw(st.sampled_from(["X-Device-Id", "X-Timestamp", "X-Nonce", "X-Signature"]))]
+        return Request(good, headers, frozenset({"missing_credentials"}), 401)
+    if kind == "malformed":
+        headers = signed(world, good)
+        name = draw(st.sampled_from(sorted(_BAD_HEADER)))
+        headers[name] = draw(_BAD_HEADER[name])
+        return Request(good, headers, frozenset({"malformed_credentials"}), 401)
+    if kind == "skew":
+        off = draw(st.integers(min_value=301, max_value=10**9))
+        ts = max(0, int(time.time()) + (off if draw(st.booleans()) else -off))
+        return Request(good, signed(world, good, ts=ts), frozenset({"timestamp_out_of_window"}), 401)
+    if kind == "signature":
+        how = draw(st.sampled_from(["secret", "body", "other_device"]))
+        if how == "secret":
+            headers = signed(world, good, secret=new_secret())
+        elif how == "body":
+            headers = signed(world, good, signed_body=good + b" ")
+        else:
+            headers = signed(world, good, secret=world.secrets["DEV-B"])
+        return Request(good, headers, frozenset({"bad_signature"}), 401)
+    if kind == "unknown":
+        device = "NOPE-" + draw(st.text(st.sampled_from("ABC123_.:-"), min_size=1, max_size=20))
+        return Request(good, signed(world, good, device=device), frozenset({"unknown_device"}), 401)
+    if kind == "revoked":
+        return Request(good, signed(world, good, device="DEV-R"), frozenset({"revoked_device"}), 401)
+    if kind == "replayed":
+        return Request(good, signed(world, good), frozenset({"replayed_nonce"}), 401, replay_first=True)
+    if kind == "oversize":
+        body = b" " * draw(st.integers(min_value=MAX_BODY + 1, max_value=2 * MAX_BODY))
+        return Request(body, signed(world, body), frozenset({"too_large"}), 413)
+    if kind == "too_many":
+        body = batch([{}] * draw(st.integers(min_value=1001, max_value=3000)))
+        return Request(body, signed(world, body), frozenset({"too_many_events"}), 413)
+    if kind == "not_json":
+        body = draw(st.binary(min_size=1, max_size=200).filter(_not_json))
+        return Request(body, signed(world, body), frozenset({"not_json"}), 400)
+    if kind == "not_a_batch":
+        doc = draw(_JSON.filter(lambda d: not (isinstance(d, dict) and set(d) == {"events"})))
+        body = json.dumps(doc).encode()
+        return Request(body, signed(world, body), frozenset({"bad_body"}), 400)
+    body = draw(st.sampled_from([b"events=1&x=2", b"--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n--b--", b"<e/>"]))
+    content_type = draw(st.sampled_from(["application/x-www-form-urlencoded", "multipart/form-data; boundary=b"]))
+    return Request(body, signed(world, body, content_type=content_type), frozenset({"not_json"}), 400)
+
+
+MAX_BODY = 1024 * 1024
+
+
+def _not_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_requests_are_refused_whole_audited_and_leave_the_stream_alone(world: World, data: Any) -> None:
+    req = data.draw(hostile_request(world))
+    client = world.gw.server.test_client()
+    stream = world.gw.ctx.keys.ingest_stream
+    if req.replay_first:
+        assert client.post("/api/v1/events", data=req.body, headers=req.headers).status_code == 202
+    before, length = audit_head(world), world.gw.ctx.redis.xlen(stream)
+    resp = client.post("/api/v1/events", data=req.body, headers=req.headers)
+    assert resp.status_code == req.status, (resp.status_code, resp.get_data(as_text=True)[:300])
+    answer = resp.get_json()
+    assert answer["error"] in req.expected and answer["detail"]
+    assert refusals(world, before) == [answer["error"]]
+    assert world.gw.ctx.redis.xlen(stream) == length
+    # The endpoint still serves its device right after.
+    assert post(world, batch([event(world)]), client=client).status_code == 202

@@ -7,15 +7,17 @@ import pytest
 import xmlschema
 
 from domain.cap import CapAlert, CapArea, CapInfo, read_cap, write_cap
+from tests.shared_data import shared_data
 
-CAP_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards" / "cap"
+
+def cap_file(name: str) -> Path:
+    """One file of the official CAP 1.2 material in the shared data."""
+    return shared_data("standards", "cap", name)
 
 
 @pytest.fixture(scope="module")
 def schema() -> xmlschema.XMLSchema:
-    xsd = CAP_DIR / "CAP-v1.2.xsd"
-    assert xsd.exists(), f"the official CAP schema is expected at {xsd} (shared/ beside the checkout)"
-    return xmlschema.XMLSchema(str(xsd))
+    return xmlschema.XMLSchema(str(cap_file("CAP-v1.2.xsd")))
 
 
 def gridwatch_alert(sent: datetime) -> CapAlert:
@@ -71,7 +73,7 @@ def test_our_cap_validates_against_the_official_schema(schema: xmlschema.XMLSche
     ],
 )
 def test_the_specs_own_examples_validate_and_read(schema: xmlschema.XMLSchema, name: str) -> None:
-    text = (CAP_DIR / name).read_bytes()
+    text = cap_file(name).read_bytes()
     schema.validate(text.decode("utf-8"))
     alert = read_cap(text)
     assert alert.identifier and alert.sender and alert.sent.tzinfo is not None
@@ -79,7 +81,7 @@ def test_the_specs_own_examples_validate_and_read(schema: xmlschema.XMLSchema, n
 
 
 def test_a_thunderstorm_polygon_reads_as_lon_lat() -> None:
-    alert = read_cap((CAP_DIR / "v1dot2_appendix_adot2.xml").read_bytes())
+    alert = read_cap(cap_file("v1dot2_appendix_adot2.xml").read_bytes())
     ring = alert.infos[0].areas[0].polygons[0]
     assert ring[0] == ring[-1] and all(-125 < lon < -115 and 35 < lat < 45 for lon, lat in ring)
 

@@ -46,6 +46,16 @@ def test_valid_gate_pass_parses_and_normalises_time_to_utc() -> None:
         (json.dumps(envelope(extra="field")), RejectReason.SCHEMA),
         (json.dumps(envelope(device_id="<script>")), RejectReason.SCHEMA),
         ('{"event_id": "' + str(uuid.uuid4()) + '", "lon": NaN}', RejectReason.SCHEMA),
+        # Wrong types are refused, not coerced: a number is a JSON number, ts an ISO 8601 string.
+        (json.dumps(envelope(lon="118.8")), RejectReason.SCHEMA),
+        (json.dumps(envelope(lat=True)), RejectReason.SCHEMA),
+        (json.dumps(envelope(ts=1795430000)), RejectReason.SCHEMA),
+        (
+            json.dumps(
+                envelope(device_type="face_camera", payload={"kind": "face_capture", "watchlist_hit": 1, "score": 0.5})
+            ),
+            RejectReason.SCHEMA,
+        ),
     ],
 )
 def test_defects_are_refused_with_a_reason(raw: str | bytes, reason: RejectReason) -> None:

@@ -58,7 +58,12 @@ def test_every_field_is_documented() -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"GRIDWATCH_PORT": "0"}, {"GRIDWATCH_LANGUAGE": "fr"}, {"GRIDWATCH_WINDOW_MINUTES": "0"}],
+    [
+        {"GRIDWATCH_PORT": "0"},
+        {"GRIDWATCH_LANGUAGE": "fr"},
+        {"GRIDWATCH_WINDOW_MINUTES": "0"},
+        {"GRIDWATCH_DEAD_LETTER_MAXLEN": "0"},
+    ],
 )
 def test_out_of_range_values_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
