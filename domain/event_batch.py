@@ -124,7 +124,7 @@ def parse_events(raws: Sequence[bytes]) -> list[WireEvent | InvalidEvent]:
     if not raws:
         return []
     try:
-        events = _MANY.validate_json(b"[" + b",".join(raws) + b"]")
+        events = _MANY.validate_json(b"[" + b",".join(raws) + b"]", strict=True)
     except ValidationError as exc:
         errors = exc.errors()
         suspects = {e["loc"][0] for e in errors if e.get("loc") and isinstance(e["loc"][0], int)}
@@ -140,7 +140,7 @@ def parse_events(raws: Sequence[bytes]) -> list[WireEvent | InvalidEvent]:
 
 def _one(raw: bytes) -> WireEvent | InvalidEvent:
     try:
-        return _ONE.validate_json(raw)
+        return _ONE.validate_json(raw, strict=True)
     except ValidationError as exc:
         return invalid_from(exc)
 

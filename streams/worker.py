@@ -128,6 +128,12 @@ class Placer(Protocol):
         ...
 
 
+def _id_order(entry_id: bytes) -> tuple[int, int]:
+    """Order stream ids as Redis does (numerically), not as bytes ("10-0" after "9-0")."""
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class BatchResult:
     """What one batch did."""
@@ -369,11 +375,25 @@ class IngestWorker:
             min_idle_time=self.claim_idle_ms,
             message_ids=list[int | bytes | str | memoryview](ids),
         )
-        # An id we asked for but did not get was claimed by another worker a moment earlier: it is
-        # theirs now. (Entries trimmed while pending come back with no fields and are dead-lettered.)
-        if claimed:
-            log.info("reclaimed %d stale entries (%d poison)", len(claimed), len(poison))
-        return list(claimed), poison & {c[0] for c in claimed}
+        got: list[tuple[bytes, dict[bytes, bytes] | None]] = [c for c in claimed if c and c[0] is not None]
+        # An id we asked for but did not get was either claimed by another worker a moment earlier
+        # (then it is theirs now) or trimmed from the stream while pending: Redis 6 still gives it to
+        # us, as a nil entry with no id. The pending list tells the two apart: ours is the trimmed one.
+        missing = set(ids) - {c[0] for c in got}
+        if missing:
+            for row in self._r.xpending_range(
+                self.keys.ingest_stream,
+                self.keys.worker_group,
+                min=min(missing, key=_id_order),
+                max=max(missing, key=_id_order),
+                count=len(ids) + self.batch,
+                consumername=self.consumer,
+            ):
+                if row["message_id"] in missing:
+                    got.append((row["message_id"], None))
+        if got:
+            log.info("reclaimed %d stale entries (%d poison)", len(got), len(poison))
+        return got, poison & {c[0] for c in got}
 
     def _worn_out(self, ids: list[bytes], consumer: str) -> set[bytes]:
         """The ids among ours that were delivered max_deliveries times already (e.g. they crash us)."""
@@ -393,7 +413,7 @@ class IngestWorker:
         bad: list[_Bad] = []
         candidates: list[tuple[bytes, bytes]] = []
         for entry_id, fields in entries:
-            if fields is None:
+            if not fields:  # trimmed while pending: nil when claimed, {} when re-read from our own list
                 detail = "the entry was trimmed from the stream before it was processed"
                 bad.append(_Bad(entry_id, RejectReason.PROCESSING_ERROR, detail, b""))
                 continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import redis
 
 from geo.hierarchy import Hierarchy, Level
@@ -52,12 +51,6 @@ def test_replayed_dead_letters_are_capped_too(redis_client: redis.Redis, keys: R
     assert redis_client.xlen(keys.ingest_stream) <= 1_000 + NODE
 
 
-@pytest.mark.xfail(
-    reason="worker.py: XCLAIM returns (None, None) for an entry trimmed while pending; the batch fails "
-    "with DataError on every claim, the entry is never dead-lettered and the entries claimed with it "
-    "are redelivered until they are poison",
-    raises=(redis.DataError, AssertionError),
-)
 def test_an_entry_trimmed_while_a_dead_worker_held_it_is_dead_lettered_without_raw(
     redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
 ) -> None:
@@ -75,11 +68,6 @@ def test_an_entry_trimmed_while_a_dead_worker_held_it_is_dead_lettered_without_r
     assert redis_client.xpending(keys.ingest_stream, keys.worker_group)["pending"] == 0
 
 
-@pytest.mark.xfail(
-    reason="worker.py: re-reading its own pending list, a trimmed entry comes back as (id, {}), not (id, None), "
-    "so it is dead-lettered as `schema` (no data field) instead of `processing_error`",
-    raises=AssertionError,
-)
 def test_an_entry_trimmed_while_in_the_workers_own_pending_list_is_dead_lettered_without_raw(
     redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy
 ) -> None:
