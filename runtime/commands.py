@@ -21,11 +21,14 @@ from tqdm import tqdm
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
 from runtime import account_commands, device_commands, geo_commands
-from runtime.alert_sink import AlertSink, load_rules
+from runtime.alert_sink import AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
+from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
+from runtime.escalator import Escalator
 from settings import Settings
 from storage.alert_repository import AlertRepository
+from storage.audit_repository import AuditRepository
 from storage.repositories import DeviceRepository
 from streams.aggregates import MapAggregator
 from streams.connection import connect
@@ -175,6 +178,8 @@ def _worker(settings: Settings, name: str) -> int:
     devices = DeviceRepository(engine)
     client = connect(url)
     keys = RedisKeys(settings.ingest_stream, settings.dead_letter_stream)
+    config = load_alert_config(settings.alert_rules)
+    alerts = AlertRepository(engine, config.escalation)
     worker = IngestWorker(
         client,
         GridLocator(hierarchy.at_level(Level.GRID)),
@@ -185,7 +190,7 @@ def _worker(settings: Settings, name: str) -> int:
         max_deliveries=settings.max_deliveries,
         dedup_window_s=settings.dedup_window_s,
         window_minutes=settings.window_minutes,
-        sink=AlertSink(AlertRepository(engine), load_rules(settings.alert_rules), hierarchy, client, keys),
+        sink=AlertSink(alerts, config.rules, hierarchy, client, keys),
     )
     aggregator = MapAggregator(
         client,
@@ -196,17 +201,44 @@ def _worker(settings: Settings, name: str) -> int:
         interval_s=settings.delta_interval_s,
         devices_total=devices.count,
     )
+    escalator = Escalator(
+        client,
+        keys,
+        alerts,
+        AuditRepository(engine),
+        hierarchy,
+        config.escalation,
+        owner=name,
+        interval_s=settings.escalation_interval_s,
+    )
+    offline = OfflineWatch(
+        client,
+        keys,
+        alerts,
+        config.rules,
+        lambda: {d.device_id: d.grid_code for d in devices.load_all()},
+        owner=name,
+        hierarchy=hierarchy,
+        interval_s=settings.offline_interval_s,
+    )
+    loops: list[Any] = [aggregator, escalator, offline]
 
     def stop() -> None:
         worker.stop()
-        aggregator.stop()
+        for loop in loops:
+            loop.stop()
 
     _on_signals(stop)
-    agg_thread = threading.Thread(target=aggregator.run, name="aggregator", daemon=True)
-    agg_thread.start()
+    threads = [
+        threading.Thread(target=loop.run, name=name_, daemon=True)
+        for loop, name_ in zip(loops, ("aggregator", "escalator", "offline-watch"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
     log.info("worker %s consuming %s", name, keys.ingest_stream)
     worker.run()
-    agg_thread.join(timeout=5)
+    for thread in threads:
+        thread.join(timeout=5)
     log.info("worker %s stopped: %s", name, worker.totals)
     client.close()
     engine.dispose()

@@ -374,6 +374,12 @@ class AlertRepository:
                     found[r.id] = _record(r)
         return [found[i] for i in wanted if i in found]
 
+    def alert_of_event(self, event_id: str) -> int | None:
+        """The alert an event was counted into, if it was."""
+        with self._engine.connect() as conn:
+            found = conn.execute(select(_E.c.alert_id).where(_E.c.event_id == event_id)).scalar()
+        return int(found) if found is not None else None
+
     def open_alerts(self, limit: int = 500) -> list[AlertRecord]:
         """Alerts not yet closed, most severe and newest first."""
         stmt = (
