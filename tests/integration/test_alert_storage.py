@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -101,3 +104,71 @@ def test_two_people_acknowledging_at_once_give_exactly_one_owner(engine: Engine)
         assert len(repo.steps(aid)) == 1  # one step, by the winner
         loser = "li" if owner == "zhang" else "zhang"
         assert repo.acknowledge(aid, loser).alert.acked_by == owner  # the other is told who owns it
+
+
+def test_concurrent_callers_share_transactions_and_dedup_stays_exact(engine: Engine) -> None:
+    repo = AlertRepository(engine)
+    keys = [f"smoke_alarm:D{i}" for i in range(20)]
+    shared = [str(uuid.uuid4()) for _ in range(50)]  # every thread sends these: they must count once
+    barrier = threading.Barrier(8)
+
+    def send(n: int) -> None:
+        barrier.wait()
+        for i in range(150):
+            repo.record([occ(keys[(n * 7 + i) % len(keys)], event_id=str(uuid.uuid4()))])
+        for i, eid in enumerate(shared):
+            repo.record([occ(keys[i % len(keys)], event_id=eid)])
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    alerts = repo.open_alerts()
+    assert sorted(a.dedup_key for a in alerts) == sorted(keys)  # one open alert per key
+    assert sum(a.count for a in alerts) == 8 * 150 + len(shared)
+    transactions, calls = repo.group_stats
+    assert calls == 8 * (150 + len(shared)) and transactions <= calls
+
+
+def test_a_batch_that_fires_clears_and_fires_again_keeps_the_order(engine: Engine) -> None:
+    repo = AlertRepository(engine)
+    ids = repo.record([occ(minutes=0), occ(minutes=1), occ(clears=True, minutes=2), occ(minutes=3), occ("other")])
+    first, second = ids[0], ids[3]
+    assert ids[1] == ids[2] == first and first != second
+    assert repo.get(first).count == 2 and repo.get(first).cleared_at == T0 + timedelta(minutes=2)
+    assert repo.get(second).count == 1 and repo.get(second).cleared_at is None
+
+
+_RECORDER = """
+import sys, uuid
+from datetime import UTC, datetime
+from domain.alerts import Severity
+from storage.alert_repository import AlertRepository, Occurrence
+from storage.database import make_engine
+engine = make_engine(sys.argv[1])
+repo = AlertRepository(engine)
+name = sys.argv[2]
+t = datetime(2026, 11, 23, tzinfo=UTC)
+def occ(key, eid):
+    return Occurrence(eid, "smoke_alarm", key, Severity.CRITICAL, "990101001001001", "t", False, t)
+for i in range(300):
+    batch = [occ(f"k{(i + j) % 30}", f"{name}-{i}-{j}") for j in range(5)]
+    batch.append(occ(f"k{i % 30}", f"shared-{i}"))  # both processes send this event: it counts once
+    repo.record(batch)
+"""
+
+
+def test_two_processes_recording_the_same_keys_keep_one_alert_per_key(tmp_path: Path, engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _RECORDER, url, name], cwd=root, stderr=subprocess.PIPE)
+        for name in ("p1", "p2")
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()[-2000:]
+    alerts = AlertRepository(engine).open_alerts()
+    assert sorted(a.dedup_key for a in alerts) == sorted(f"k{i}" for i in range(30))
+    assert sum(a.count for a in alerts) == 2 * 300 * 5 + 300
