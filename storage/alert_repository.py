@@ -12,28 +12,35 @@ Every step moves ``version`` forward, so screens can tell which state is newer.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, Table, insert, select, text, update
+from sqlalchemy import Connection, DateTime, Engine, Row, Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.alerts import AlertState, InvalidTransition, Severity, can_transition
 from domain.escalation import EscalationPolicy
 from storage.alert_models import OPEN_WHERE, AlertEventRow, AlertRow, AlertStepRow
+from storage.alert_writes import AlertWriter, UpsertRow, writer_for
 from storage.group_commit import GroupCommit
 
 __all__ = ["AckResult", "AlertRecord", "AlertRepository", "Occurrence"]
 
-_LIVE_STATES = tuple(s.value for s in AlertState if s is not AlertState.CLOSED)  # an IN list the index can use
-_CHUNK = 500  # bound parameters per IN (...) lookup
-_RETRIES = 3
-
 _A = cast(Table, AlertRow.__table__)
 _E = cast(Table, AlertEventRow.__table__)
 _S = cast(Table, AlertStepRow.__table__)
+_LIVE_STATES = tuple(s.value for s in AlertState if s is not AlertState.CLOSED)  # an IN list the index can use
+_CHUNK = 500  # ids per IN (...) lookup
+_RETRIES = 3
+_CLEAR = (
+    update(_A)
+    .where(_A.c.dedup_key == bindparam("b_key"), text(OPEN_WHERE))
+    .values(cleared_at=bindparam("b_ts", type_=DateTime(timezone=True)), version=_A.c.version + 1)
+    .returning(_A.c.id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +125,10 @@ class AckResult:
 class AlertRepository:
     """Record occurrences and move alerts through their lifecycle."""
 
-    def __init__(self, engine: Engine, escalation: EscalationPolicy | None = None) -> None:
+    def __init__(self, engine: Engine, escalation: EscalationPolicy | None = None, *, fast: bool = True) -> None:
         self._engine = engine
         self._escalation = escalation or EscalationPolicy()
-        self._upsert = _upsert_statement(engine.dialect.name)
+        self._fast = fast  # SQLite: write batches through the driver (storage/alert_writes.py)
         self._group: GroupCommit[Sequence[Occurrence], list[int]] = GroupCommit(self._record_group)
 
     @property
@@ -146,7 +153,7 @@ class AlertRepository:
                 with self._engine.begin() as conn:
                     ids = self._apply(conn, flat)
                 break
-            except IntegrityError:
+            except (IntegrityError, sqlite3.IntegrityError):  # the second: from the SQLite driver writer
                 # Another process counted one of these events between our lookup and our insert: look again.
                 if attempt == _RETRIES - 1:
                     raise
@@ -159,7 +166,8 @@ class AlertRepository:
 
     def _apply(self, conn: Connection, occs: Sequence[Occurrence]) -> list[int | None]:
         """Apply a batch in order; return per occurrence the alert it changed (None: nothing changed)."""
-        counted = self._counted(conn, [o.event_id for o in occs])
+        writer = writer_for(conn, fast=self._fast)
+        counted = writer.counted(list(dict.fromkeys(o.event_id for o in occs)))
         by_key: dict[str, list[_Segment]] = {}
         for i, occ in enumerate(occs):
             if occ.event_id in counted:
@@ -176,53 +184,40 @@ class AlertRepository:
             fires = [segs[r] for segs in by_key.values() if len(segs) > r and not segs[r].clears]
             clears = [segs[r] for segs in by_key.values() if len(segs) > r and segs[r].clears]
             if fires:
-                self._fire(conn, occs, fires, changed)
+                self._fire(writer, occs, fires, changed)
             for seg in clears:
                 self._clear(conn, occs, seg, changed)
-        rows = [
-            {"event_id": occs[i].event_id, "alert_id": alert_id, "ts": _utc_in(occs[i].ts)}
-            for i, alert_id in enumerate(changed)
-            if alert_id is not None
-        ]
-        if rows:
-            conn.execute(insert(_E), rows)
+        events = [(occs[i].event_id, a, occs[i].ts) for i, a in enumerate(changed) if a is not None]
+        if events:
+            writer.insert_events(events)
         return changed
 
-    @staticmethod
-    def _counted(conn: Connection, event_ids: Sequence[str]) -> set[str]:
-        wanted = list(dict.fromkeys(event_ids))
-        found: set[str] = set()
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            found.update(conn.execute(select(_E.c.event_id).where(_E.c.event_id.in_(chunk))).scalars())
-        return found
-
     def _fire(
-        self, conn: Connection, occs: Sequence[Occurrence], segments: list[_Segment], changed: list[int | None]
+        self, writer: AlertWriter, occs: Sequence[Occurrence], segments: list[_Segment], changed: list[int | None]
     ) -> None:
-        rows = []
+        rows: list[UpsertRow] = []
         for seg in segments:
             first = occs[seg.indices[0]]
-            times = [_utc_in(occs[i].ts) for i in seg.indices]
-            first_seen = min(times)
+            if len(seg.indices) == 1:
+                first_seen = last_seen = _utc_in(first.ts)
+            else:
+                times = [_utc_in(occs[i].ts) for i in seg.indices]
+                first_seen, last_seen = min(times), times[-1]
+            due = self._escalation.first_deadline(first.severity, first_seen)
             rows.append(
-                {
-                    "rule_key": first.rule_key,
-                    "dedup_key": first.dedup_key,
-                    "severity": int(first.severity),
-                    "state": AlertState.NEW.value,
-                    "unit_code": first.unit_code,
-                    "text": first.text,
-                    "first_seen": first_seen,
-                    "last_seen": times[-1],
-                    "count": len(seg.indices),
-                    "version": 1,
-                    "level_code": first.unit_code,
-                    "escalation_step": 0,
-                    "escalates_at": self._escalation.first_deadline(first.severity, first_seen),
-                }
+                (
+                    first.rule_key,
+                    first.dedup_key,
+                    int(first.severity),
+                    first.unit_code,
+                    first.text,
+                    first_seen,
+                    last_seen,
+                    len(seg.indices),
+                    due,
+                )
             )
-        ids = {key: alert_id for alert_id, key in conn.execute(self._upsert, rows)}
+        ids = writer.upsert(rows)
         for seg in segments:
             alert_id = ids[occs[seg.indices[0]].dedup_key]
             for i in seg.indices:
@@ -231,12 +226,7 @@ class AlertRepository:
     @staticmethod
     def _clear(conn: Connection, occs: Sequence[Occurrence], seg: _Segment, changed: list[int | None]) -> None:
         first = occs[seg.indices[0]]  # the first clearing ends it; the rest of the run finds nothing open
-        alert_id = conn.execute(
-            update(_A)
-            .where(_A.c.dedup_key == first.dedup_key, text(OPEN_WHERE))
-            .values(cleared_at=_utc_in(first.ts), version=_A.c.version + 1)
-            .returning(_A.c.id)
-        ).scalar()
+        alert_id = conn.execute(_CLEAR, {"b_key": first.dedup_key, "b_ts": _utc_in(first.ts)}).scalar()
         changed[seg.indices[0]] = alert_id
 
     def acknowledge(self, alert_id: int, actor: str, note: str = "", now: datetime | None = None) -> AckResult:
@@ -414,22 +404,6 @@ class AlertRepository:
                 alert_id=alert_id, ts=ts, actor=actor, from_state=old.value, to_state=new.value, note=note
             )
         )
-
-
-def _upsert_statement(dialect: str) -> Any:
-    """INSERT one alert per dedup key, or add to the open one: the dialect's ON CONFLICT on the partial index."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    ins = postgresql.insert(_A) if dialect == "postgresql" else sqlite.insert(_A)
-    return ins.on_conflict_do_update(
-        index_elements=[_A.c.dedup_key],
-        index_where=text(OPEN_WHERE),
-        set_={
-            "count": _A.c.count + ins.excluded.count,
-            "last_seen": ins.excluded.last_seen,
-            "version": _A.c.version + 1,
-        },
-    ).returning(_A.c.id, _A.c.dedup_key)
 
 
 def _utc_in(value: datetime) -> datetime:
