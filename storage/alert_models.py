@@ -61,7 +61,7 @@ class AlertEventRow(Base):
 
     __tablename__ = "alert_event"
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<event_id>:<rule key>"
-    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert.id"), index=True)
+    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert.id"))  # not indexed: see migration 0005
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

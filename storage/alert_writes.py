@@ -131,19 +131,25 @@ class _SqliteWriter(AlertWriter):
 
     def upsert(self, rows: Sequence[UpsertRow]) -> dict[str, int]:
         ids: dict[str, int] = {}
+        times: dict[datetime | None, str | None] = {None: None}  # a batch's events often share a time
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             params: list[object] = []
             for rule, key, severity, unit, body, first, last, count, due in chunk:
-                t_first, t_last, t_due = _sqlite_time(first), _sqlite_time(last), _sqlite_time(due)
-                params += (rule, key, severity, unit, body, t_first, t_last, count, unit, t_due)
+                for t in (first, last, due):
+                    if t not in times:
+                        times[t] = _sqlite_time(t)
+                params += (rule, key, severity, unit, body, times[first], times[last], count, unit, times[due])
             ids.update(self._db.execute(_upsert_text(len(chunk)), params).fetchall())
         return ids
 
     def insert_events(self, rows: Sequence[EventRow]) -> None:
+        times: dict[datetime, str | None] = {}
+        for _, _, t in rows:
+            if t not in times:
+                times[t] = _sqlite_time(t)
         self._db.executemany(
-            "INSERT INTO alert_event (event_id, alert_id, ts) VALUES (?, ?, ?)",
-            [(e, a, _sqlite_time(t)) for e, a, t in rows],
+            "INSERT INTO alert_event (event_id, alert_id, ts) VALUES (?, ?, ?)", [(e, a, times[t]) for e, a, t in rows]
         )
 
 

@@ -1,4 +1,4 @@
-"""Alert escalation (level, step, deadline) and one open alert per dedup key, enforced by the database.
+"""Alert escalation (level, step, deadline), one open alert per dedup key enforced by the database.
 
 Revision ID: 0005
 Revises: 0004
@@ -39,9 +39,13 @@ def upgrade() -> None:
         postgresql_where=sa.text(OPEN_WHERE),
     )
     op.create_index("ix_alert_escalation", "alert", ["state", "escalates_at"])
+    # alert_event is looked up by event_id only (its primary key). The index on alert_id cost a
+    # random page write for every event counted, and no query used it.
+    op.drop_index("ix_alert_event_alert_id", table_name="alert_event")
 
 
 def downgrade() -> None:
+    op.create_index("ix_alert_event_alert_id", "alert_event", ["alert_id"])
     op.drop_index("ix_alert_escalation", table_name="alert")
     op.drop_index("uq_alert_open_dedup", table_name="alert")
     op.create_index("ix_alert_dedup", "alert", ["dedup_key", "cleared_at"])
