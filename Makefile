@@ -36,6 +36,7 @@ format: $(DEV)
 bench: $(DEV)  ## print throughput figures beside the raw Redis ceiling measured in the same run
 	$(PY) -m benchmarks.worker_throughput
 	$(PY) -m benchmarks.geo_lookup
+	$(PY) -m benchmarks.alert_throughput
 
 clean:
 	rm -rf $(VENV) var tests/artifacts
