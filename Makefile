@@ -38,6 +38,7 @@ bench: $(DEV)  ## print throughput figures beside the raw Redis ceiling measured
 	$(PY) -m benchmarks.ingest_scaling
 	$(PY) -m benchmarks.http_ingest
 	$(PY) -m benchmarks.geo_lookup
+	$(PY) -m benchmarks.alert_throughput
 
 clean:
 	rm -rf $(VENV) var tests/artifacts

@@ -102,6 +102,13 @@ class Settings:
     alert_rules: Path | None = field(
         default=None, metadata=_doc("Alert rule file (TOML). Unset: the shipped domain/alert_rules.toml.")
     )
+    escalation_interval_s: float = field(
+        default=1.0, metadata=_doc("How often a worker escalates overdue unacknowledged alerts (one worker at a time).")
+    )
+    offline_interval_s: float = field(
+        default=15.0,
+        metadata=_doc("How often a worker checks devices against the device_offline rules (one at a time)."),
+    )
     language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
     tile_url: str | None = field(default=None, metadata=_doc("Optional URL template of the city's own tile server."))
     log_level: str = field(default="INFO", metadata=_doc("Python logging level."))
@@ -123,6 +130,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}PORT must be 1-65535, not {self.port}")
         if self.language not in ("zh-CN", "en"):
             raise SettingsError(f"{PREFIX}LANGUAGE must be zh-CN or en, not {self.language!r}")
+        if self.escalation_interval_s <= 0 or self.offline_interval_s <= 0:
+            raise SettingsError("the escalation and offline-check intervals must be positive")
         if self.sim_rate < 0 or self.delta_interval_s <= 0 or self.window_minutes < 1 or self.worker_batch < 1:
             raise SettingsError("rates, intervals, windows and batch sizes must be positive")
         if self.stream_maxlen < 1 or self.dead_letter_maxlen < 1:

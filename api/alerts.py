@@ -33,7 +33,7 @@ _CAP_SEVERITY = {
 def register(server: Flask, ctx: AppContext, rules: Sequence[Rule]) -> None:
     """Attach the alert endpoints."""
     alerts = AlertRepository(ctx.engine)
-    self_clearing = {r.key for r in rules if r.clear_when}
+    self_clearing = {r.key for r in rules if r.clears_itself}
     guard = ctx.guard
     h = ctx.hierarchy
     bp = Blueprint("gw_alerts", __name__)

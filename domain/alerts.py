@@ -24,10 +24,12 @@ __all__ = [
     "InvalidTransition",
     "Rule",
     "RuleError",
+    "RuleKind",
     "Severity",
     "can_transition",
     "evaluate",
     "parse_rules",
+    "rules_from",
 ]
 
 
@@ -107,6 +109,14 @@ class Condition:
             return False
 
 
+class RuleKind(enum.StrEnum):
+    """What makes a rule fire: one event, a device's silence, or another feature of Gridwatch."""
+
+    EVENT = "event"  # `when` / `clear_when` on each placed event
+    DEVICE_OFFLINE = "device_offline"  # no event from a device for `minutes`; clears when it is seen again
+    EXTERNAL = "external"  # raised and cleared through an API (e.g. the cases feature: case overdue)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A declared alert rule."""
@@ -120,6 +130,13 @@ class Rule:
     text_en: str = ""
     category: str = "Safety"  # CAP category
     extra: Mapping[str, Any] = field(default_factory=dict)
+    kind: RuleKind = RuleKind.EVENT
+    minutes: int = 0  # DEVICE_OFFLINE: how long a device may stay silent
+
+    @property
+    def clears_itself(self) -> bool:
+        """Whether the condition's end is detected (so closing waits for it) rather than declared by a person."""
+        return bool(self.clear_when) or self.kind is not RuleKind.EVENT
 
     def dedup_key(self, event: Mapping[str, Any]) -> str:
         """The key that groups occurrences of this rule for the same source."""
@@ -160,6 +177,8 @@ def evaluate(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Firing]:
     """
     out = []
     for rule in rules:
+        if rule.kind is not RuleKind.EVENT:
+            continue
         if all(c.holds(event) for c in rule.when):
             out.append(Firing(rule, rule.dedup_key(event), clears=False))
         elif rule.clear_when and all(c.holds(event) for c in rule.clear_when):
@@ -184,6 +203,11 @@ def parse_rules(text: str) -> list[Rule]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"rule file is not valid TOML: {exc}") from exc
+    return rules_from(data)
+
+
+def rules_from(data: Mapping[str, Any]) -> list[Rule]:
+    """Build the rules of an already parsed rule file."""
     rules = []
     seen: set[str] = set()
     for raw in data.get("rule", []):
@@ -197,16 +221,33 @@ def parse_rules(text: str) -> list[Rule]:
             severity = Severity[str(raw.get("severity", "")).upper()]
         except KeyError:
             raise RuleError(f"rule {key!r}: severity must be one of {[s.name.lower() for s in Severity]}") from None
+        try:
+            kind = RuleKind(raw.get("kind", RuleKind.EVENT.value))
+        except ValueError:
+            raise RuleError(f"rule {key!r}: kind must be one of {[k.value for k in RuleKind]}") from None
+        minutes = raw.get("minutes", 0)
+        if kind is RuleKind.EVENT:
+            when = _conditions(key, "when", raw.get("when"))
+        elif "when" in raw or "clear_when" in raw:
+            raise RuleError(f"rule {key!r}: a {kind.value} rule has no when/clear_when (it is not fired by one event)")
+        else:
+            when = ()
+        if kind is RuleKind.DEVICE_OFFLINE and (
+            not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1
+        ):
+            raise RuleError(f"rule {key!r}: a device_offline rule needs minutes = a whole number of at least 1")
         rules.append(
             Rule(
                 key=key,
                 severity=severity,
-                when=_conditions(key, "when", raw.get("when")),
+                when=when,
                 clear_when=_conditions(key, "clear_when", raw.get("clear_when", [])),
                 group_by=tuple(raw.get("group_by", ["device_id"])),
                 text_zh=str(raw.get("text_zh", key)),
                 text_en=str(raw.get("text_en", key)),
                 category=str(raw.get("category", "Safety")),
+                kind=kind,
+                minutes=int(minutes) if kind is RuleKind.DEVICE_OFFLINE else 0,
             )
         )
     return rules

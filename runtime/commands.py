@@ -25,11 +25,14 @@ from tqdm import tqdm
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
 from runtime import account_commands, deadletter_commands, device_commands, geo_commands, replay_commands
-from runtime.alert_sink import AlertSink, load_rules
+from runtime.alert_sink import AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
+from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
+from runtime.escalator import Escalator
 from settings import Settings
 from storage.alert_repository import AlertRepository
+from storage.audit_repository import AuditRepository
 from storage.repositories import DeviceRepository
 from streams.aggregates import MapAggregator
 from streams.connection import connect
@@ -186,6 +189,8 @@ def _worker(settings: Settings, name: str) -> int:
     devices = DeviceRepository(engine)
     client = connect(url)
     keys = RedisKeys(settings.ingest_stream, settings.dead_letter_stream)
+    config = load_alert_config(settings.alert_rules)
+    alerts = AlertRepository(engine, config.escalation)
     worker = IngestWorker(
         client,
         GridLocator(hierarchy.at_level(Level.GRID)),
@@ -199,7 +204,7 @@ def _worker(settings: Settings, name: str) -> int:
         window_minutes=settings.window_minutes,
         max_age_s=settings.event_max_age_s,
         max_ahead_s=settings.event_max_ahead_s,
-        sink=AlertSink(AlertRepository(engine), load_rules(settings.alert_rules), hierarchy, client, keys),
+        sink=AlertSink(alerts, config.rules, hierarchy, client, keys),
     )
     aggregator = MapAggregator(
         client,
@@ -221,24 +226,47 @@ def _worker(settings: Settings, name: str) -> int:
         utc_offset_min=settings.utc_offset_min,
         interval_s=settings.stats_interval_s,
     )
+    escalator = Escalator(
+        client,
+        keys,
+        alerts,
+        AuditRepository(engine),
+        hierarchy,
+        config.escalation,
+        owner=name,
+        interval_s=settings.escalation_interval_s,
+    )
+    offline = OfflineWatch(
+        client,
+        keys,
+        alerts,
+        config.rules,
+        lambda: {d.device_id: d.grid_code for d in devices.load_all()},
+        owner=name,
+        hierarchy=hierarchy,
+        interval_s=settings.offline_interval_s,
+    )
+    loops: list[Any] = [aggregator, unit_stats, escalator, offline]
 
     def stop() -> None:
         worker.stop()
-        aggregator.stop()
-        unit_stats.stop()
+        for loop in loops:
+            loop.stop()
 
     _on_signals(stop)
     # The city, its spatial index and the rules live as long as the process: keep the cyclic garbage
     # collector off them, or each full collection walks them all (a third of the worker's time).
     gc.freeze()
-    agg_thread = threading.Thread(target=aggregator.run, name="aggregator", daemon=True)
-    agg_thread.start()
-    stats_thread = threading.Thread(target=unit_stats.run, name="unit-stats", daemon=True)
-    stats_thread.start()
+    threads = [
+        threading.Thread(target=loop.run, name=name_, daemon=True)
+        for loop, name_ in zip(loops, ("aggregator", "unit-stats", "escalator", "offline-watch"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
     log.info("worker %s consuming %s", name, keys.ingest_stream)
     worker.run()
-    agg_thread.join(timeout=5)
-    stats_thread.join(timeout=5)
+    for thread in threads:
+        thread.join(timeout=5)
     log.info("worker %s stopped: %s", name, worker.totals)
     client.close()
     engine.dispose()

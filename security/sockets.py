@@ -104,9 +104,10 @@ class SocketRooms:
         elif event == "alerts" and isinstance(data, Mapping):
             items = [a for a in data.get("alerts", []) if isinstance(a, Mapping)]
             for unit in units:
-                mine_alerts = [a for a in items if self._guard.in_scope_code(unit, str(a.get("unit", "")))]
+                mine_alerts = [a for a in items if self._reaches(unit, a)]
                 if mine_alerts:
-                    self._sio.emit(event, {"alerts": mine_alerts}, to=room_of(unit))
+                    # Other keys ride along unchanged (``renotify`` after an escalation: screens sound again).
+                    self._sio.emit(event, {**data, "alerts": mine_alerts}, to=room_of(unit))
         elif event == "stats" and isinstance(data, Mapping):
             stats: Mapping[str, Any] = data.get("units", {})
             for unit in units:
@@ -115,6 +116,11 @@ class SocketRooms:
         elif event == "kpis":
             for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only
                 self._sio.emit(event, data, to=room_of(unit))
+
+    def _reaches(self, unit: str, alert: Mapping[str, Any]) -> bool:
+        """Whether a room sees an alert: its grid or the level it escalated to lies in the room's subtree."""
+        codes = {str(alert.get("unit", "")), str(alert.get("level_code") or alert.get("unit", ""))}
+        return any(self._guard.in_scope_code(unit, code) for code in codes)
 
 
 def install(socketio: SocketIO, rooms: SocketRooms, guard: Guard, hierarchy: Hierarchy) -> None:

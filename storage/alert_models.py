@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import text as sql_text  # the model has a column called text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
-__all__ = ["AlertEventRow", "AlertRow", "AlertStepRow"]
+__all__ = ["OPEN_WHERE", "AlertEventRow", "AlertRow", "AlertStepRow"]
+
+# An alert is open (repeats group into it) until it clears or is closed; at most one per dedup key.
+OPEN_WHERE = "cleared_at IS NULL AND state != 'closed'"
 
 
 class AlertRow(Base):
@@ -33,12 +37,22 @@ class AlertRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
+    level_code: Mapped[str] = mapped_column(String(24))  # the unit whose screens must act now (starts at unit_code)
+    escalation_step: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalates_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (
         Index("ix_alert_open", "state", "severity"),
-        Index("ix_alert_dedup", "dedup_key", "cleared_at"),
+        Index(
+            "uq_alert_open_dedup",
+            "dedup_key",
+            unique=True,
+            sqlite_where=sql_text(OPEN_WHERE),
+            postgresql_where=sql_text(OPEN_WHERE),
+        ),
         Index("ix_alert_unit", "unit_code", "state"),
         Index("ix_alert_first_seen", "first_seen"),
+        Index("ix_alert_escalation", "state", "escalates_at"),
     )
 
 
@@ -47,7 +61,7 @@ class AlertEventRow(Base):
 
     __tablename__ = "alert_event"
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<event_id>:<rule key>"
-    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert.id"), index=True)
+    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert.id"))  # not indexed: see migration 0005
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

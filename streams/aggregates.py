@@ -24,22 +24,13 @@ from domain.kpis import KpiSnapshot, render_kpis
 from domain.levels import classify
 from geo.hierarchy import Hierarchy, Level
 from streams.keys import RedisKeys
+from streams.lease import RENEW_LEASE as _RENEW_LEASE
 
 __all__ = ["MapAggregator", "TickResult", "decode_push", "encode_push", "read_snapshot"]
 
 log = logging.getLogger(__name__)
 
-DEVICE_ONLINE_S = 600
-
-# Take the lease if free, or extend it if we hold it: one atomic step, so it never extends someone else's.
-_RENEW_LEASE = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""  # a device that sent nothing for 10 minutes counts as offline
+DEVICE_ONLINE_S = 600  # a device that sent nothing for 10 minutes counts as offline
 
 
 def encode_push(event: str, data: object) -> str:

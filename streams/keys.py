@@ -87,6 +87,16 @@ class RedisKeys:
         return f"{self.prefix}:aggregator:lease"
 
     @property
+    def escalator_lease(self) -> str:
+        """Lease held by the one worker that escalates overdue alerts."""
+        return f"{self.prefix}:escalator:lease"
+
+    @property
+    def offline_lease(self) -> str:
+        """Lease held by the one worker that checks devices against the device_offline rules."""
+        return f"{self.prefix}:offline:lease"
+
+    @property
     def push_channel(self) -> str:
         """Pub/sub channel of UI messages (map deltas, KPIs) for the web processes."""
         return f"{self.prefix}:push"

@@ -34,6 +34,7 @@ from domain.metrics import expand
 from geo.hierarchy import Hierarchy, Level
 from streams.aggregates import encode_push
 from streams.keys import RedisKeys
+from streams.lease import Lease
 
 __all__ = ["UnitStatsAggregator", "read_unit_stats"]
 
@@ -54,15 +55,6 @@ end
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[1])
 return 1
-"""
-
-_RENEW_LEASE = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
 """
 
 
@@ -100,7 +92,7 @@ class UnitStatsAggregator:
         self._device_grids = device_grids
         self._stop = threading.Event()
         self._fold = client.register_script(_FOLD)
-        self._renew = client.register_script(_RENEW_LEASE)
+        self._lease = Lease(client, keys.stats_lease, owner, int(max(5.0, interval_s * 4) * 1000))
         grids = [u.code for u in hierarchy.at_level(Level.GRID)]
         self._grid_index = {g: i for i, g in enumerate(grids)}
         self._units: list[str] = list(grids)
@@ -154,8 +146,7 @@ class UnitStatsAggregator:
     # -- one tick ----------------------------------------------------------------------------
     def tick(self) -> StatsTick | None:
         """Fold closed minutes, recompute every unit, store and publish what changed; None without the lease."""
-        ttl_ms = int(max(5.0, self.interval_s * 4) * 1000)
-        if not self._renew(keys=[self._keys.stats_lease], args=[self.owner, ttl_ms]):
+        if not self._lease.hold():
             self._forget()
             return None
         now = self._clock()

@@ -138,3 +138,42 @@ def test_screens_hear_of_an_acknowledgement_only_in_their_jurisdiction(gw: Any) 
     assert [m for m in theirs.get_received() if m["name"] == "alerts"] == []
     mine.disconnect()
     theirs.disconnect()
+
+
+def test_an_escalated_alert_reaches_the_higher_level_room_with_renotify(gw: Any) -> None:
+    from datetime import timedelta
+
+    from domain.escalation import EscalationPolicy
+    from runtime.escalator import Escalator
+
+    h = gw.ctx.hierarchy
+    grid = h.grids_under(gw.d1)[0]
+    community, street = h.ancestors(grid)[:2]
+    other_street = next(s.code for s in h.at_level(Level.STREET) if h.district_of(s.code) != gw.d1)
+    make_user(gw.ctx.accounts, "street1", Role.STREET_STAFF, street)
+    make_user(gw.ctx.accounts, "street2", Role.STREET_STAFF, other_street)
+    gw.start_background()
+    assert gw.bridge.connected.wait(5)
+    mine = gw.socketio.test_client(gw.server, flask_test_client=as_user(gw, "street1"))
+    theirs = gw.socketio.test_client(gw.server, flask_test_client=as_user(gw, "street2"))
+    policy = EscalationPolicy(ack_s={Severity.CRITICAL: 120})
+    repo = AlertRepository(gw.ctx.engine, policy)
+    t0 = datetime.now(UTC)
+    occ = Occurrence(str(uuid.uuid4()), "smoke_alarm", "push:esc", Severity.CRITICAL, grid, "烟感报警", False, t0)
+    aid = repo.record([occ])[0]
+    now = [t0]
+    esc = Escalator(gw.ctx.redis, gw.ctx.keys, repo, gw.ctx.audit, h, policy, owner="test-esc", clock=lambda: now[0])
+    for seconds in (120, 240):  # grid → community → street
+        now[0] = t0 + timedelta(seconds=seconds)
+        assert [a.id for a in esc.tick() or []] == [aid]
+    got: list[Any] = []
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(got) < 2:
+        got += [m["args"][0] for m in mine.get_received() if m["name"] == "alerts"]
+        time.sleep(0.02)
+    escalations = [m for m in got if m.get("renotify")]
+    assert [m["alerts"][0]["level_code"] for m in escalations] == [community, street]
+    assert escalations[-1]["alerts"][0] | {"id": aid, "escalation_step": 2} == escalations[-1]["alerts"][0]
+    assert [m for m in theirs.get_received() if m["name"] == "alerts"] == []  # another district hears nothing
+    mine.disconnect()
+    theirs.disconnect()
