@@ -115,6 +115,7 @@ class RuleKind(enum.StrEnum):
     EVENT = "event"  # `when` / `clear_when` on each placed event
     DEVICE_OFFLINE = "device_offline"  # no event from a device for `minutes`; clears when it is seen again
     EXTERNAL = "external"  # raised and cleared through an API (e.g. the cases feature: case overdue)
+    UNIT_WINDOW = "unit_window"  # a unit's counts over a window (visitor surge, hotspot): domain.window_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +233,9 @@ def rules_from(data: Mapping[str, Any]) -> list[Rule]:
             raise RuleError(f"rule {key!r}: a {kind.value} rule has no when/clear_when (it is not fired by one event)")
         else:
             when = ()
+        extra: dict[str, Any] = {}
+        if kind is RuleKind.UNIT_WINDOW:
+            extra = window_params(key, raw)
         if kind is RuleKind.DEVICE_OFFLINE and (
             not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1
         ):
@@ -248,6 +252,31 @@ def rules_from(data: Mapping[str, Any]) -> list[Rule]:
                 category=str(raw.get("category", "Safety")),
                 kind=kind,
                 minutes=int(minutes) if kind is RuleKind.DEVICE_OFFLINE else 0,
+                extra=extra,
             )
         )
     return rules
+
+
+_WINDOW_LEVELS = ("grid", "community", "street", "district", "city")
+
+
+def window_params(key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and return the parameters of a unit_window rule (see domain.window_rules)."""
+    level, window, counter = raw.get("level"), raw.get("window", "hour"), raw.get("counter")
+    if level not in _WINDOW_LEVELS:
+        raise RuleError(f"rule {key!r}: level must be one of {list(_WINDOW_LEVELS)}")
+    if window not in ("minute", "hour", "today"):
+        raise RuleError(f"rule {key!r}: window must be minute, hour or today")
+    if not isinstance(counter, str) or not counter:
+        raise RuleError(f"rule {key!r}: counter names what is counted (e.g. g.unregistered, or activity)")
+    out: dict[str, Any] = {"level": level, "window": window, "counter": counter}
+    for name in ("threshold", "factor", "min_events"):
+        value = raw.get(name)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise RuleError(f"rule {key!r}: {name} must be a positive number")
+            out[name] = float(value)
+    if ("threshold" in out) == ("factor" in out):
+        raise RuleError(f"rule {key!r}: give either threshold (absolute) or factor (times the unit's own hourly rate)")
+    return out

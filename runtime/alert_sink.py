@@ -151,7 +151,7 @@ class AlertRaiser:
         announcer: AlertAnnouncer | None = None,
     ) -> None:
         self._alerts = alerts
-        self._rules = {r.key: r for r in rules if r.kind is RuleKind.EXTERNAL}
+        self._rules = {r.key: r for r in rules if r.kind in (RuleKind.EXTERNAL, RuleKind.UNIT_WINDOW)}
         self._hierarchy = hierarchy
         self._announcer = announcer
 

@@ -25,11 +25,12 @@ from tqdm import tqdm
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
 from runtime import account_commands, deadletter_commands, device_commands, geo_commands, replay_commands
-from runtime.alert_sink import AlertSink, load_alert_config
+from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
 from runtime.escalator import Escalator
+from runtime.window_alerts import WindowAlerts
 from settings import Settings
 from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
@@ -225,6 +226,12 @@ def _worker(settings: Settings, name: str) -> int:
         online_s=settings.device_online_s,
         utc_offset_min=settings.utc_offset_min,
         interval_s=settings.stats_interval_s,
+        watcher=WindowAlerts(
+            AlertRaiser(alerts, config.rules, hierarchy, AlertAnnouncer(alerts, hierarchy, client, keys)),
+            alerts,
+            config.rules,
+            hierarchy,
+        ),
     )
     escalator = Escalator(
         client,

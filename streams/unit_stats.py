@@ -81,6 +81,7 @@ class UnitStatsAggregator:
         utc_offset_min: int = 480,
         interval_s: float = 2.0,
         clock: Callable[[], float] = time.time,
+        watcher: Callable[[Mapping[str, Mapping[str, object]]], None] | None = None,
     ) -> None:
         self._r = client
         self._keys = keys
@@ -90,6 +91,7 @@ class UnitStatsAggregator:
         self.utc_offset_s = utc_offset_min * 60
         self._clock = clock
         self._device_grids = device_grids
+        self._watcher = watcher  # told the figures of the units that changed (the unit_window alert rules)
         self._stop = threading.Event()
         self._fold = client.register_script(_FOLD)
         self._lease = Lease(client, keys.stats_lease, owner, int(max(5.0, interval_s * 4) * 1000))
@@ -295,6 +297,7 @@ class UnitStatsAggregator:
             rows = np.nonzero((matrix != self._last_matrix).any(axis=1))[0]
         self._last_matrix = matrix
         changed: dict[str, str] = {}
+        docs: dict[str, Mapping[str, object]] = {}
         for row in rows.tolist():
             values = matrix[row]
             doc: dict[str, object] = {
@@ -306,6 +309,12 @@ class UnitStatsAggregator:
             text = json.dumps(doc, separators=(",", ":"), sort_keys=True)
             if self._written.get(code) != text:
                 changed[code] = text
+                docs[code] = doc
+        if docs and self._watcher is not None:
+            try:
+                self._watcher(docs)
+            except Exception:  # the figures must go out even if an alert cannot be stored
+                log.exception("window alert rules failed on this tick")
         if not changed:
             return StatsTick(None, 0)
         pipe = self._r.pipeline(transaction=True)

@@ -7,13 +7,19 @@ import time
 from collections.abc import Callable
 
 import redis
+from sqlalchemy import Engine
 
 from app import create_app
+from domain.alert_config import parse_alert_config
 from domain.permissions import Role
-from geo.hierarchy import Hierarchy, Level
+from geo.hierarchy import Hierarchy, Level, Unit
 from geo.lookup import GridLocator
+from runtime.alert_sink import AlertRaiser
 from runtime.bootstrap import ensure_demo_city, open_database
+from runtime.window_alerts import WindowAlerts
 from settings import Settings
+from storage.alert_repository import AlertRepository
+from storage.geo_repository import GeoRepository
 from streams.ingest import append_events
 from streams.keys import RedisKeys
 from streams.unit_stats import UnitStatsAggregator, read_unit_stats
@@ -157,3 +163,54 @@ def test_the_snapshot_endpoint_serves_a_unit_in_the_callers_jurisdiction_only(sm
         assert http.get(f"/api/v1/units/{city.city.code}/stats").status_code == 403
     finally:
         gw.close()
+
+
+_WINDOW_RULES = """
+[[rule]]
+key = "visitor_surge"
+kind = "unit_window"
+severity = "warning"
+level = "community"
+counter = "g.unregistered"
+window = "hour"
+threshold = 3
+
+[[rule]]
+key = "hotspot"
+kind = "unit_window"
+severity = "info"
+level = "grid"
+counter = "activity"
+factor = 5
+min_events = 5
+"""
+
+
+def test_window_rules_fire_on_a_surge_and_a_hotspot_and_clear_when_the_window_passes(
+    redis_client: redis.Redis, keys: RedisKeys, small_city: Hierarchy, engine: Engine
+) -> None:
+    GeoRepository(engine).replace_all(list(small_city.at_level(Level.GRID)) + _above_grids(small_city))
+    rules = parse_alert_config(_WINDOW_RULES).rules
+    alerts = AlertRepository(engine)
+    now = [math.floor(time.time() / 60) * 60 + 20.0]
+    a, _ = _feed(redis_client, small_city, keys, lambda: now[0])  # 3 unregistered visitors, 5 events at a
+    community = small_city.ancestors(a)[0]
+    watcher = WindowAlerts(AlertRaiser(alerts, rules, small_city), alerts, rules, small_city)
+    agg = UnitStatsAggregator(redis_client, small_city, keys, owner="t", clock=lambda: now[0], watcher=watcher)
+    agg.tick()
+    open_now = {(x.rule_key, x.unit_code) for x in alerts.open_alerts() if x.cleared_at is None}
+    assert open_now == {("visitor_surge", community), ("hotspot", a)}  # b: 1 activity event, under min_events
+    agg.tick()  # nothing changed: nothing fired twice
+    assert len(alerts.open_alerts()) == 2
+
+    # A restart knows what is open; two hours on, both conditions have passed and both alerts clear.
+    now[0] += 7200
+    again = WindowAlerts(AlertRaiser(alerts, rules, small_city), alerts, rules, small_city)
+    redis_client.delete(keys.stats_lease)
+    UnitStatsAggregator(redis_client, small_city, keys, owner="t2", clock=lambda: now[0], watcher=again).tick()
+    assert all(x.cleared_at is not None for x in alerts.open_alerts())
+    assert {x.rule_key for x in alerts.open_alerts()} == {"visitor_surge", "hotspot"}  # cleared, not yet closed
+
+
+def _above_grids(city: Hierarchy) -> list[Unit]:
+    return [u for level in (Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY) for u in city.at_level(level)]

@@ -82,3 +82,32 @@ def test_the_lifecycle_only_moves_forward() -> None:
     order = list(AlertState)
     assert can_transition(AlertState.ACKNOWLEDGED, AlertState.RESOLVED)  # handled without dispatch
     assert not any(can_transition(order[i], order[j]) for i in range(len(order)) for j in range(i + 1))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('level = "planet"\ncounter = "activity"\nthreshold = 3', "level must be one of"),
+        ('level = "grid"\ncounter = "activity"\nwindow = "week"\nthreshold = 3', "window must be"),
+        ('level = "grid"\nthreshold = 3', "counter names"),
+        ('level = "grid"\ncounter = "activity"', "either threshold"),
+        ('level = "grid"\ncounter = "activity"\nthreshold = 3\nfactor = 2', "either threshold"),
+        ('level = "grid"\ncounter = "activity"\nthreshold = -1', "positive number"),
+    ],
+)
+def test_unit_window_rules_need_sound_parameters(body: str, message: str) -> None:
+    text = f'[[rule]]\nkey = "w"\nkind = "unit_window"\nseverity = "info"\n{body}\n'
+    with pytest.raises(RuleError, match=message):
+        parse_rules(text)
+
+
+def test_the_shipped_rules_hold_a_visitor_surge_and_a_hotspot_rule() -> None:
+    shipped = Path(__file__).resolve().parents[2] / "domain" / "alert_rules.toml"
+    rules = {r.key: r for r in parse_rules(shipped.read_text(encoding="utf-8"))}
+    assert rules["visitor_surge"].extra == {
+        "level": "community",
+        "window": "hour",
+        "counter": "g.unregistered",
+        "threshold": 30.0,
+    }
+    assert rules["hotspot"].extra["factor"] == 5.0 and rules["hotspot"].extra["level"] == "grid"
