@@ -133,11 +133,17 @@
       return msg.display || window.dash_clientside.no_update;
     },
     // Live only while connected AND data keeps arriving (KPIs come every tick): a worker or
-    // aggregator outage shows as stale even though the socket is up.
-    onStatus: function (connected, _tick, liveText, staleText) {
-      if (connected && !gw.wasConnected) gw.resync();
+    // aggregator outage shows as stale even though the socket is up. A page whose feed is quiet
+    // when nothing happens (the duty desk: freshMs 0) is live while connected.
+    onStatus: function (connected, _tick, liveText, staleText, freshMs) {
+      if (connected && !gw.wasConnected) {
+        // (re)connected: pushes may have been missed meanwhile, so every feed on the page resyncs
+        if (document.getElementById("gw-map")) gw.resync();
+        if (gw.alerts) gw.alerts.resync();
+      }
       gw.wasConnected = !!connected;
-      const fresh = connected && gw.lastData && Date.now() - gw.lastData < gw.staleAfterMs;
+      const maxAge = typeof freshMs === "number" ? freshMs : gw.staleAfterMs;
+      const fresh = connected && (maxAge === 0 || (gw.lastData && Date.now() - gw.lastData < maxAge));
       if (fresh) {
         gw.staleSince = null;
         return [liveText, "gw-status gw-status-live"];

@@ -12,7 +12,7 @@ from domain.alerts import Rule, evaluate, parse_rules
 from domain.events import Event
 from geo.hierarchy import Hierarchy
 from storage.alert_repository import AlertRepository, Occurrence
-from streams.aggregates import encode_push
+from streams.alert_push import publish_alerts
 from streams.keys import RedisKeys
 
 __all__ = ["DEFAULT_RULES", "AlertSink", "load_rules"]
@@ -87,6 +87,6 @@ class AlertSink:
 
         items = [self._alerts.get(i).to_wire(name) for i in dict.fromkeys(changed)]
         try:
-            self._client.publish(self._keys.push_channel, encode_push("alerts", {"alerts": items}))
+            publish_alerts(self._client, self._keys, items)
         except redis.RedisError as exc:
             log.warning("could not announce %d alerts: %s", len(items), exc)

@@ -103,9 +103,13 @@ class SocketRooms:
                 self._sio.emit(event, {**data, "levels": mine}, to=room_of(unit))
         elif event == "alerts" and isinstance(data, Mapping):
             items = [a for a in data.get("alerts", []) if isinstance(a, Mapping)]
+            seq = data.get("seq")
             for unit in units:
                 mine_alerts = [a for a in items if self._guard.in_scope_code(unit, str(a.get("unit", "")))]
-                if mine_alerts:
+                if seq is not None:
+                    # Numbered: every room gets every number (maybe with no alerts), so a gap means a missed push.
+                    self._sio.emit(event, {"seq": seq, "alerts": mine_alerts}, to=room_of(unit))
+                elif mine_alerts:
                     self._sio.emit(event, {"alerts": mine_alerts}, to=room_of(unit))
         elif event == "kpis":
             for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only

@@ -28,3 +28,19 @@ def inside(unit: Unit) -> tuple[float, float]:
     """A point strictly inside a unit."""
     p = unit.geometry.representative_point()
     return p.x, p.y
+
+
+def alarm_event(lon: float, lat: float, *, alarm: str = "button", device: str = "AB1") -> str:
+    """A valid alarm event (one-button by default: a critical alert) at a point."""
+    device_type = {"button": "alarm_button", "smoke": "smoke", "gas": "gas"}.get(alarm, "alarm_button")
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "device_id": device,
+            "device_type": device_type,
+            "ts": datetime.now(UTC).isoformat(),
+            "lon": lon,
+            "lat": lat,
+            "payload": {"kind": "alarm", "alarm": alarm},
+        }
+    )
