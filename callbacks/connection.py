@@ -22,4 +22,5 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         State(ids.STATUS_TEXT_LIVE, "data"),
         State(ids.STATUS_TEXT_STALE, "data"),
         State(ids.STATUS_FRESH_MS, "data"),
+        State(ids.SOCKET, "socketId"),
     )

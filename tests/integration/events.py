@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from geo.hierarchy import Unit
 
 
-def gate_event(lon: float, lat: float, *, event_id: uuid.UUID | None = None, device: str = "D1") -> str:
+def gate_event(
+    lon: float, lat: float, *, event_id: uuid.UUID | None = None, device: str = "D1", health_code: str = "green"
+) -> str:
     """A valid gate-pass event at a point."""
     return json.dumps(
         {
@@ -19,7 +21,7 @@ def gate_event(lon: float, lat: float, *, event_id: uuid.UUID | None = None, dev
             "ts": datetime.now(UTC).isoformat(),
             "lon": lon,
             "lat": lat,
-            "payload": {"kind": "gate_pass", "direction": "in", "person": "resident", "health_code": "green"},
+            "payload": {"kind": "gate_pass", "direction": "in", "person": "resident", "health_code": health_code},
         }
     )
 
@@ -42,5 +44,20 @@ def alarm_event(lon: float, lat: float, *, alarm: str = "button", device: str = 
             "lon": lon,
             "lat": lat,
             "payload": {"kind": "alarm", "alarm": alarm},
+        }
+    )
+
+
+def temperature_event(lon: float, lat: float, value: float, *, device: str = "TMP1") -> str:
+    """A temperature reading (over 60 °C fires the warning rule) at a point."""
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "device_id": device,
+            "device_type": "temperature",
+            "ts": datetime.now(UTC).isoformat(),
+            "lon": lon,
+            "lat": lat,
+            "payload": {"kind": "sensor_reading", "value": value, "unit": "C"},
         }
     )
