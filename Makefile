@@ -33,12 +33,13 @@ format: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(DEV)  ## print throughput figures beside the raw Redis ceiling measured in the same run
+bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle and under load
 	$(PY) -m benchmarks.worker_throughput
 	$(PY) -m benchmarks.ingest_scaling
 	$(PY) -m benchmarks.http_ingest
 	$(PY) -m benchmarks.geo_lookup
 	$(PY) -m benchmarks.alert_throughput
+	$(PY) -m benchmarks.alert_latency
 
 clean:
 	rm -rf $(VENV) var tests/artifacts

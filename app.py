@@ -24,8 +24,9 @@ import api.ingest
 import api.routes
 import security.sockets
 import security.web
-from callbacks import connection, kpi_strip, live_map, page
+from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page
 from geo.hierarchy import Hierarchy
+from runtime.alert_actions import AlertActions
 from runtime.alert_sink import load_rules
 from runtime.bootstrap import open_database
 from runtime.context import AppContext
@@ -35,6 +36,7 @@ from security.passwords import PasswordHashing
 from security.sessions import SessionStore
 from security.sockets import SocketRooms
 from settings import Settings, SettingsError
+from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
@@ -138,6 +140,7 @@ def create_app(settings: Settings) -> Gridwatch:
         audit=audit,
         accounts=accounts,
         guard=guard,
+        alerts=AlertActions(AlertRepository(engine), audit, hierarchy, client, keys, load_rules(settings.alert_rules)),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -149,11 +152,14 @@ def create_app(settings: Settings) -> Gridwatch:
         title="Gridwatch",
         update_title=None,  # type: ignore[arg-type]  # None is documented: no "Updating..." title
     )
+    # Pages arrive after load (the router), so Dash checks callbacks against all of them; set before
+    # the layout, or Dash would call the layout function for that outside any request.
+    app.validation_layout = page.validation_layout(ctx)  # type: ignore[assignment]  # Dash annotates it None
     app.layout = page.layout_for(ctx)
     api.routes.register(server, ctx)
     api.ingest.register(server, ctx)
-    api.alerts.register(server, ctx, load_rules(settings.alert_rules))
-    for panel in (live_map, kpi_strip, connection):
+    api.alerts.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

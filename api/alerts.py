@@ -7,18 +7,17 @@ treated as out of scope, so ids cannot be probed), audited, and pushed to the sc
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from domain.alerts import AlertState, InvalidTransition, Rule, Severity
+from domain.alerts import Severity
 from domain.cap import CapAlert, CapArea, CapInfo, write_cap
 from domain.permissions import Action
+from runtime.alert_actions import MissingInput, Outcome
 from runtime.context import AppContext
 from security.guards import current_principal
-from storage.alert_repository import AlertRecord, AlertRepository
-from streams.aggregates import encode_push
+from storage.alert_repository import AlertRecord
 
 __all__ = ["register"]
 
@@ -30,119 +29,91 @@ _CAP_SEVERITY = {
 }
 
 
-def register(server: Flask, ctx: AppContext, rules: Sequence[Rule]) -> None:
-    """Attach the alert endpoints."""
-    alerts = AlertRepository(ctx.engine)
-    self_clearing = {r.key for r in rules if r.clears_itself}
+def register(server: Flask, ctx: AppContext) -> None:
+    """Attach the alert endpoints; the steps themselves are ``ctx.alerts`` (shared with the duty page)."""
+    actions = ctx.alerts
+    alerts = actions.alerts
     guard = ctx.guard
     h = ctx.hierarchy
+    name_of = actions.name_of
+    unit_of = actions.unit_of
     bp = Blueprint("gw_alerts", __name__)
-
-    def name_of(code: str) -> str:
-        return h.get(code).name if code in h else code
-
-    def unit_of(alert_id: int) -> str:
-        try:
-            return alerts.get(alert_id).unit_code
-        except KeyError:
-            return "?"  # unknown ids look exactly like out-of-scope ones
 
     def actor() -> str:
         principal = current_principal()
         assert principal is not None  # the guard let us in
         return principal.username
 
-    def announce(a: AlertRecord) -> None:
-        ctx.redis.publish(ctx.keys.push_channel, encode_push("alerts", {"alerts": [a.to_wire(name_of)]}))
-
-    def audit(action: str, a: AlertRecord, outcome: str = "ok", **detail: object) -> None:
-        ctx.audit.append(
-            actor(),
-            action,
-            f"alert:{a.id}",
-            outcome=outcome,
-            ip=request.remote_addr or "-",
-            detail={"unit": a.unit_code, **detail},
-        )
+    def ip() -> str:
+        return request.remote_addr or "-"
 
     def body() -> dict[str, Any]:
         data = request.get_json(silent=True)
         return data if isinstance(data, dict) else {}
 
+    def note() -> str:
+        return str(body().get("note", ""))
+
     @bp.get("/api/v1/alerts")
     @guard.view(Action.VIEW_MAP)
     def list_alerts() -> Response:
-        """Open alerts inside the caller's unit, most severe and newest first (filters: severity, unit)."""
+        """Open alerts inside the caller's unit, most severe and newest first (filters: severity, unit).
+
+        ``seq`` is the alert sequence number read before the alerts: a screen that resyncs from this
+        answer applies later pushes on top of it.
+        """
         principal = current_principal()
         assert principal is not None
-        wanted_unit = request.args.get("unit")
-        severity = request.args.get("severity")
-        out = []
-        for a in alerts.open_alerts(limit=2000):
-            if not guard.in_scope(principal, a.unit_code):
-                continue
-            if wanted_unit and not guard.in_scope_code(wanted_unit, a.unit_code):
-                continue
-            if severity and a.severity.name.lower() != severity:
-                continue
-            out.append(a.to_wire(name_of))
         limit = request.args.get("limit", "500")
-        return jsonify({"alerts": out[: int(limit) if limit.isdigit() else 500]})
+        listing = actions.open_for(
+            principal,
+            severity=request.args.get("severity"),
+            unit=request.args.get("unit"),
+            limit=min(int(limit), 2000) if limit.isdigit() else 500,
+        )
+        return jsonify({"alerts": listing.alerts, "seq": listing.seq})
 
     @bp.post("/api/v1/alerts/<int:alert_id>/ack")
     @guard.view(Action.ACK_ALERT, scope=lambda alert_id: (unit_of(alert_id),))
     def ack(alert_id: int) -> Any:
         """Take ownership; if someone was faster, say who (exactly one owner, ever)."""
-        result = alerts.acknowledge(alert_id, actor(), str(body().get("comment", ""))[:500])
-        a = result.alert
-        audit("alert.ack", a, "ok" if result.won else "lost", owner=a.acked_by)
-        if result.won:
-            announce(a)
-            return jsonify({"won": True, "alert": a.to_wire(name_of)})
-        return jsonify({"won": False, "owner": a.acked_by, "alert": a.to_wire(name_of)}), 409
+        out = actions.acknowledge(alert_id, actor(), str(body().get("comment", "")), ip())
+        if out.done:
+            return jsonify({"won": True, "alert": actions.wire(out.alert)})
+        return jsonify({"won": False, "owner": out.alert.acked_by, "alert": actions.wire(out.alert)}), 409
 
-    def step(alert_id: int, target: AlertState, **kwargs: Any) -> Any:
-        note = str(body().get("note", ""))[:2000]
-        try:
-            a = alerts.transition(alert_id, target, actor(), note, **kwargs)
-        except InvalidTransition as exc:
-            current = alerts.get(alert_id)
-            audit(f"alert.{target.value}", current, "refused", reason=str(exc))
-            return jsonify({"error": str(exc), "alert": current.to_wire(name_of)}), 409
-        audit(f"alert.{target.value}", a, note=note)
-        announce(a)
-        return jsonify({"alert": a.to_wire(name_of)})
+    def answer(out: Outcome) -> Any:
+        if out.done:
+            return jsonify({"alert": actions.wire(out.alert)})
+        return jsonify({"error": out.reason, "alert": actions.wire(out.alert)}), 409
 
     @bp.post("/api/v1/alerts/<int:alert_id>/dispatch")
     @guard.view(Action.DISPATCH, scope=lambda alert_id: (unit_of(alert_id),))
     def dispatch(alert_id: int) -> Any:
         """Send an acknowledged alert to a grid worker or unit."""
-        to = str(body().get("to", "")).strip()[:128]
-        if not to:
-            return jsonify({"error": "'to' names who handles it"}), 400
-        return step(alert_id, AlertState.DISPATCHED, dispatched_to=to)
+        try:
+            return answer(actions.dispatch(alert_id, actor(), str(body().get("to", "")), note(), ip()))
+        except MissingInput as exc:
+            return jsonify({"error": str(exc)}), 400
 
     @bp.post("/api/v1/alerts/<int:alert_id>/resolve")
     @guard.view(Action.ACK_ALERT, scope=lambda alert_id: (unit_of(alert_id),))
     def resolve(alert_id: int) -> Any:
         """Record how it was handled."""
-        return step(alert_id, AlertState.RESOLVED)
+        return answer(actions.resolve(alert_id, actor(), note(), ip()))
 
     @bp.post("/api/v1/alerts/<int:alert_id>/close")
     @guard.view(Action.ACK_ALERT, scope=lambda alert_id: (unit_of(alert_id),))
     def close(alert_id: int) -> Any:
         """Close a resolved alert whose condition has cleared."""
-        a = alerts.get(alert_id)
-        if a.cleared_at is None and a.rule_key not in self_clearing:
-            alerts.mark_cleared(alert_id)  # a one-off event (button, red code) is over once resolved
-        return step(alert_id, AlertState.CLOSED)
+        return answer(actions.close(alert_id, actor(), note(), ip()))
 
     @bp.get("/api/v1/alerts/<int:alert_id>.cap.xml")
     @guard.view(Action.VIEW_MAP, scope=lambda alert_id: (unit_of(alert_id),))
     def cap(alert_id: int) -> Response:
         """Export one alert as OASIS CAP 1.2 (audited, like every export)."""
         a = alerts.get(alert_id)
-        audit("alert.export_cap", a)
+        ctx.audit.append(actor(), "alert.export_cap", f"alert:{a.id}", ip=ip(), detail={"unit": a.unit_code})
         return Response(write_cap(cap_of(a)), mimetype="application/cap+xml")
 
     def cap_of(a: AlertRecord) -> CapAlert:

@@ -133,11 +133,21 @@
       return msg.display || window.dash_clientside.no_update;
     },
     // Live only while connected AND data keeps arriving (KPIs come every tick): a worker or
-    // aggregator outage shows as stale even though the socket is up.
-    onStatus: function (connected, _tick, liveText, staleText) {
-      if (connected && !gw.wasConnected) gw.resync();
+    // aggregator outage shows as stale even though the socket is up. A page whose feed is quiet
+    // when nothing happens (the duty desk: freshMs 0) is live while connected.
+    onStatus: function (connected, _tick, liveText, staleText, freshMs, socketId) {
+      // A new socket id is a new connection even when Dash never showed us the "disconnected"
+      // in between (two quick prop changes reach a callback as one).
+      if (connected && (!gw.wasConnected || (socketId && socketId !== gw.socketId))) {
+        // (re)connected: pushes may have been missed meanwhile, so every feed on the page resyncs
+        gw.connects = (gw.connects || 0) + 1;
+        if (document.getElementById("gw-map")) gw.resync();
+        if (gw.alerts) gw.alerts.resync();
+      }
       gw.wasConnected = !!connected;
-      const fresh = connected && gw.lastData && Date.now() - gw.lastData < gw.staleAfterMs;
+      if (connected && socketId) gw.socketId = socketId;
+      const maxAge = typeof freshMs === "number" ? freshMs : gw.staleAfterMs;
+      const fresh = connected && (maxAge === 0 || (gw.lastData && Date.now() - gw.lastData < maxAge));
       if (fresh) {
         gw.staleSince = null;
         return [liveText, "gw-status gw-status-live"];

@@ -21,4 +21,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         Input(ids.STATUS_TICK, "n_intervals"),
         State(ids.STATUS_TEXT_LIVE, "data"),
         State(ids.STATUS_TEXT_STALE, "data"),
+        State(ids.STATUS_FRESH_MS, "data"),
+        State(ids.SOCKET, "socketId"),
     )

@@ -1,18 +1,23 @@
-"""The command-center page: header, KPI strip, map in the middle, alerts on the side."""
+"""The command-center page: header, KPI strip, map in the middle, the live alert ticker on the side."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from domain.catalog import t
 from layouts import ids
-from layouts.alerts import alert_list
+from layouts.alerts import alert_plumbing, alert_queue
+from layouts.header import page_header, status_plumbing
 from layouts.kpis import kpi_strip
 from layouts.legend import map_legend
 from layouts.map import city_map
 
-__all__ = ["command_center"]
+__all__ = ["STALE_AFTER_MS", "command_center"]
+
+STALE_AFTER_MS = 5000  # KPIs come every aggregator tick: older data means the feed has stopped
 
 
 def command_center(
@@ -23,27 +28,17 @@ def command_center(
     window_minutes: int,
     user_label: str,
     first_selection: dict[str, object],
+    may_open: Sequence[str] = ("/",),
     tile_url: str | None = None,
 ) -> html.Div:
     """Build the whole page for a user whose jurisdiction is the unit ``home_name``."""
-    header = html.Header(
-        [
-            html.H1([t("app.title", lang), html.Span(f" · {home_name}", className="gw-city")]),
-            html.Nav(
-                [html.Button(home_name, id=ids.BREADCRUMB_CITY, className="gw-crumb")],
-                id=ids.BREADCRUMB,
-                className="gw-breadcrumb",
-            ),
-            html.Div(t("status.connecting", lang), id=ids.STATUS, className="gw-status gw-status-stale"),
-            html.Span(user_label, className="gw-user"),
-            html.Form(
-                html.Button(t("nav.logout", lang), type="submit"),
-                action="/logout",
-                method="POST",
-                className="gw-logout",
-            ),
-        ],
-        className="gw-header",
+    header = page_header(
+        lang,
+        home_name=home_name,
+        user_label=user_label,
+        breadcrumb=[html.Button(home_name, id=ids.BREADCRUMB_CITY, className="gw-crumb")],
+        current="/",
+        may_open=may_open,
     )
     body = html.Main(
         [
@@ -56,7 +51,7 @@ def command_center(
                 ],
                 className="gw-map-panel",
             ),
-            alert_list(lang),
+            alert_queue(lang, title_key="alerts.ticker"),
         ],
         className="gw-body",
     )
@@ -65,11 +60,9 @@ def command_center(
             dcc.Location(id=ids.LOCATION, refresh=False),
             dcc.Store(id=ids.SELECTION, data=first_selection),
             dcc.Store(id=ids.LEVELS_SINK),
-            dcc.Interval(id=ids.STATUS_TICK, interval=1000),  # re-judges staleness; no server round trip
-            # Status texts travel as data so the browser code carries no user-facing strings.
-            dcc.Store(id=ids.STATUS_TEXT_LIVE, data=t("status.live", lang)),
-            dcc.Store(id=ids.STATUS_TEXT_STALE, data=t("status.stale", lang, since="{since}")),
-            DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis"]),
+            *status_plumbing(lang, STALE_AFTER_MS),
+            *alert_plumbing(lang),
+            DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis", "alerts"]),
             header,
             body,
         ],

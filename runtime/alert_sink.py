@@ -20,7 +20,7 @@ from domain.alerts import Rule, RuleKind, evaluate, parse_rules
 from domain.events import Event
 from geo.hierarchy import Hierarchy
 from storage.alert_repository import AlertRecord, AlertRepository, Occurrence
-from streams.aggregates import encode_push
+from streams.alert_push import publish_alerts
 from streams.keys import RedisKeys
 
 __all__ = ["DEFAULT_RULES", "AlertAnnouncer", "AlertRaiser", "AlertSink", "load_alert_config", "load_rules"]
@@ -71,11 +71,9 @@ class AlertAnnouncer:
         """Publish alerts already loaded; ``renotify`` asks screens to sound again (an escalation)."""
         if not records or self._client is None or self._keys is None:
             return
-        message: dict[str, object] = {"alerts": [a.to_wire(self.unit_name) for a in records]}
-        if renotify:
-            message["renotify"] = True
+        items = [a.to_wire(self.unit_name) for a in records]
         try:
-            self._client.publish(self._keys.push_channel, encode_push("alerts", message))
+            publish_alerts(self._client, self._keys, items, renotify=renotify)  # numbered: a gap means a miss
         except redis.RedisError as exc:
             log.warning("could not announce %d alerts: %s", len(records), exc)
 

@@ -8,6 +8,7 @@ import redis
 from sqlalchemy import Engine
 
 from geo.hierarchy import Hierarchy
+from runtime.alert_actions import AlertActions
 from security.accounts import AccountService
 from security.guards import Guard
 from settings import Settings
@@ -29,3 +30,4 @@ class AppContext:
     audit: AuditRepository
     accounts: AccountService
     guard: Guard
+    alerts: AlertActions

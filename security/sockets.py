@@ -103,10 +103,12 @@ class SocketRooms:
                 self._sio.emit(event, {**data, "levels": mine}, to=room_of(unit))
         elif event == "alerts" and isinstance(data, Mapping):
             items = [a for a in data.get("alerts", []) if isinstance(a, Mapping)]
+            seq = data.get("seq")
             for unit in units:
                 mine_alerts = [a for a in items if self._reaches(unit, a)]
-                if mine_alerts:
-                    # Other keys ride along unchanged (``renotify`` after an escalation: screens sound again).
+                # Other keys ride along (``renotify`` after an escalation: screens sound again). Numbered
+                # pushes go to every room (maybe with no alerts), so a gap in ``seq`` means a missed push.
+                if seq is not None or mine_alerts:
                     self._sio.emit(event, {**data, "alerts": mine_alerts}, to=room_of(unit))
         elif event == "stats" and isinstance(data, Mapping):
             stats: Mapping[str, Any] = data.get("units", {})

@@ -97,6 +97,11 @@ class RedisKeys:
         return f"{self.prefix}:offline:lease"
 
     @property
+    def alerts_seq(self) -> str:
+        """Sequence number of the last published alert change (screens detect a missed push by a gap)."""
+        return f"{self.prefix}:alerts:seq"
+
+    @property
     def push_channel(self) -> str:
         """Pub/sub channel of UI messages (map deltas, KPIs) for the web processes."""
         return f"{self.prefix}:push"

@@ -15,9 +15,11 @@ from security.accounts import AccountService
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(accounts: AccountService, username: str, role: Role, unit: str, password: str = PASSWORD) -> None:
+def make_user(
+    accounts: AccountService, username: str, role: Role, unit: str, password: str = PASSWORD, display_name: str = ""
+) -> None:
     """Create an account that does not have to change its password first."""
-    accounts.create("test", username, role, unit, password=password, must_change=False)
+    accounts.create("test", username, role, unit, display_name=display_name, password=password, must_change=False)
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -25,6 +24,7 @@ from storage.repositories import GeoRepository
 from streams.ingest import append_events
 from tests.auth import PASSWORD, change_password
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import js, poll, sign_in
 from tests.integration.events import gate_event, inside
 from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
 
@@ -102,22 +102,6 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
             stop(web)
 
 
-def js(browser: webdriver.Chrome, script: str, *args: Any) -> Any:
-    return browser.execute_script(script, *args)
-
-
-def poll(browser: webdriver.Chrome, script: str, *args: Any, timeout: float = 20) -> Any:
-    """Evaluate script until it returns something truthy; fail with the last value at the deadline."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = js(browser, script, *args)
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for: {script} (last value {value!r})")
-
-
 # The RGBA of the canvas pixel under a point of a layer.
 PIXEL = """
 const [code, lon, lat] = arguments;
@@ -138,15 +122,6 @@ def grids_drawn(browser: webdriver.Chrome, prefix: str) -> int:
             prefix,
         )
     )
-
-
-def sign_in(browser: webdriver.Chrome, base: str, username: str, then: str = "/") -> None:
-    """Log in through the login form, as a person would."""
-    browser.get(f"{base}/login?next={then}")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    poll(browser, "return window.gw !== undefined && location.pathname !== '/login'", timeout=30)
 
 
 def test_grid_colour_follows_events(running_app: RunningApp, browser: webdriver.Chrome) -> None:

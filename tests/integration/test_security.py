@@ -179,6 +179,8 @@ HOSTILE = {
     "search": lambda w: f"?district={w.other}",
     "data": lambda w: {"unit": w.other, "bounds": [0, 0, 1, 1], "crumbs": ["x"]},
     "n_clicks": lambda w: 1,
+    "pathname": lambda w: "/duty",  # a page the leader's role may not open
+    "value": lambda w: w.other,  # the duty desk's area filter
 }
 
 
