@@ -106,11 +106,10 @@ class SocketRooms:
             seq = data.get("seq")
             for unit in units:
                 mine_alerts = [a for a in items if self._guard.in_scope_code(unit, str(a.get("unit", "")))]
-                if seq is not None:
-                    # Numbered: every room gets every number (maybe with no alerts), so a gap means a missed push.
-                    self._sio.emit(event, {"seq": seq, "alerts": mine_alerts}, to=room_of(unit))
-                elif mine_alerts:
-                    self._sio.emit(event, {"alerts": mine_alerts}, to=room_of(unit))
+                # Other keys (``seq``, ``renotify``) ride along. A numbered message goes to every room, even
+                # with no alerts of theirs, so that a gap in the numbers means a missed push.
+                if mine_alerts or seq is not None:
+                    self._sio.emit(event, {**data, "alerts": mine_alerts}, to=room_of(unit))
         elif event == "kpis":
             for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only
                 self._sio.emit(event, data, to=room_of(unit))

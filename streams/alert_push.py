@@ -22,19 +22,26 @@ __all__ = ["ALERTS_EVENT", "current_alert_seq", "publish_alerts"]
 
 ALERTS_EVENT = "alerts"
 
-# The envelope is streams.aggregates.encode_push's, built around the number INCR returned.
+# The envelope is streams.aggregates.encode_push's, built around the number INCR returned;
+# ARGV[2] holds the message's other keys, already JSON ("" or ',"renotify":true').
 _PUBLISH = """
 local n = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', KEYS[2], '{"event":"alerts","data":{"seq":' .. n .. ',"alerts":' .. ARGV[1] .. '}}')
+redis.call('PUBLISH', KEYS[2], '{"event":"alerts","data":{"seq":' .. n .. ',"alerts":' .. ARGV[1] .. ARGV[2] .. '}}')
 return n
 """
 
 
-def publish_alerts(client: redis.Redis, keys: RedisKeys, alerts: Sequence[Mapping[str, Any]]) -> int:
-    """Publish changed alerts (their wire form) with the next sequence number; return that number."""
+def publish_alerts(
+    client: redis.Redis, keys: RedisKeys, alerts: Sequence[Mapping[str, Any]], *, renotify: bool = False
+) -> int:
+    """Publish changed alerts (their wire form) with the next sequence number; return that number.
+
+    ``renotify`` asks screens to signal again (an escalation moved the alert up the tree).
+    """
     items = json.dumps(list(alerts), separators=(",", ":"), ensure_ascii=False)
+    extra = ',"renotify":true' if renotify else ""
     script = client.register_script(_PUBLISH)  # EVALSHA once the server has it
-    return int(script(keys=[keys.alerts_seq, keys.push_channel], args=[items]))
+    return int(script(keys=[keys.alerts_seq, keys.push_channel], args=[items, extra]))
 
 
 def current_alert_seq(client: redis.Redis, keys: RedisKeys) -> int:
