@@ -212,6 +212,11 @@
     if (!msg) return;
     A.pushes += 1;
     (msg.alerts || []).forEach(A.apply);
+    // An escalation asks every screen to signal again: a muted desk rings once more.
+    if (msg.renotify && (msg.alerts || []).length && !A.sound.enabled) {
+      A.sound.enabled = true;
+      showToggle();
+    }
     const seq = msg.seq;
     if (typeof seq === "number") {
       if (A.resyncing) {

@@ -22,10 +22,11 @@ __all__ = ["ALERTS_EVENT", "current_alert_seq", "publish_alerts"]
 
 ALERTS_EVENT = "alerts"
 
-# The envelope is streams.aggregates.encode_push's, built around the number INCR returned.
+# The envelope is streams.aggregates.encode_push's, built around the number INCR returned;
+# ARGV[2] holds the message's other keys, already JSON ("" or ',"renotify":true').
 _PUBLISH = """
 local n = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', KEYS[2], '{"event":"alerts","data":{"seq":' .. n .. ARGV[2] .. ',"alerts":' .. ARGV[1] .. '}}')
+redis.call('PUBLISH', KEYS[2], '{"event":"alerts","data":{"seq":' .. n .. ',"alerts":' .. ARGV[1] .. ARGV[2] .. '}}')
 return n
 """
 
@@ -35,11 +36,11 @@ def publish_alerts(
 ) -> int:
     """Publish changed alerts (their wire form) with the next sequence number; return that number.
 
-    ``renotify`` (an escalation) asks screens to sound again for alerts they already show.
+    ``renotify`` asks screens to signal again (an escalation moved the alert up the tree).
     """
     items = json.dumps(list(alerts), separators=(",", ":"), ensure_ascii=False)
-    script = client.register_script(_PUBLISH)  # EVALSHA once the server has it
     extra = ',"renotify":true' if renotify else ""
+    script = client.register_script(_PUBLISH)  # EVALSHA once the server has it
     return int(script(keys=[keys.alerts_seq, keys.push_channel], args=[items, extra]))
 
 

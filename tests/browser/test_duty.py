@@ -403,10 +403,15 @@ def test_sound_waits_for_a_gesture_when_the_browser_blocks_it(
     c.find_element(By.ID, ids.SOUND_TOGGLE).click()
     poll(c, "return !document.getElementById(arguments[0]).paused", ids.SOUNDS["critical"])
     assert "关闭声音" in c.find_element(By.ID, ids.SOUND_TOGGLE).text
-    # Muting stops it; acknowledging stops it for good.
+    # Muting stops it; an escalation (pushed with renotify) rings again; acknowledging stops it for good.
     c.find_element(By.ID, ids.SOUND_TOGGLE).click()
     poll(c, "return document.getElementById(arguments[0]).paused", ids.SOUNDS["critical"])
-    c.find_element(By.ID, ids.SOUND_TOGGLE).click()
+    js(
+        c,
+        "const a = Object.assign({}, gw.alerts.byId.get(arguments[0]), {escalation_step: 1});"
+        "window.dash_clientside.gw_alerts.onPush({alerts: [a], renotify: true})",
+        alert_id,
+    )
     poll(c, "return !document.getElementById(arguments[0]).paused", ids.SOUNDS["critical"])
     act(c, alert_id, ids.ALERT_ACK)
     poll(c, "return document.getElementById(arguments[0]).paused", ids.SOUNDS["critical"])

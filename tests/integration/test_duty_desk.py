@@ -229,5 +229,12 @@ def test_alert_pushes_are_numbered_in_publish_order(redis_client: redis.Redis) -
             if message is not None:
                 got.append(decode_push(message["data"]))
         assert got == [("alerts", {"seq": n, "alerts": [{"id": n - 1, "text": "烟感报警"}]}) for n in (1, 2, 3)]
+        assert publish_alerts(redis_client, keys, [{"id": 9}], renotify=True) == 4
+        deadline = time.monotonic() + 5
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=0.5)
+        assert message is not None
+        assert decode_push(message["data"]) == ("alerts", {"seq": 4, "alerts": [{"id": 9}], "renotify": True})
     finally:
         pubsub.close()
