@@ -78,6 +78,7 @@ class Phase:
     distinct: int
     transactions: int
     calls: int
+    load: float  # 1-minute load average at the end: the machine is shared, the same run is no guarantee
 
     @property
     def rate(self) -> float:
@@ -139,7 +140,8 @@ def run_peer(script: Path, args: argparse.Namespace) -> Peer:
     last = done.stdout.strip().splitlines()
     for line in last[:-1]:
         print(f"  peer> {line}", flush=True)
-    return Peer(float(found.group(1)), float(found.group(3)), int(found.group(2)), last[-1])
+    load = f" [load at its end {os.getloadavg()[0]:.1f}]"
+    return Peer(float(found.group(1)), float(found.group(3)), int(found.group(2)), last[-1] + load)
 
 
 def occurrence(k: int, event_id: str, ts: datetime) -> Occurrence:
@@ -223,7 +225,8 @@ def run_phase(name: str, db: Path, threads: int, per_call: int, seconds: float, 
     check(engine, name, len(sent), accepted[0])
     transactions, calls = repo.group_stats
     engine.dispose()
-    return Phase(name, threads, per_call, accepted[0], elapsed, latencies, len(sent), transactions, calls)
+    load = os.getloadavg()[0]
+    return Phase(name, threads, per_call, accepted[0], elapsed, latencies, len(sent), transactions, calls, load)
 
 
 def check(engine: object, name: str, distinct: int, accepted: int) -> None:
@@ -251,7 +254,7 @@ def phase_line(p: Phase) -> str:
         f"  {p.name:<22} {p.rate:>9,.0f} alerts/s   calls: {p.threads} thread(s) x {p.per_call} alert(s), "
         f"p50 {p.percentile(0.5):.2f} ms p99 {p.percentile(0.99):.2f} ms; {p.accepted:,} sent, "
         f"{p.distinct:,} distinct = alerts stored (ok); {p.transactions:,} transactions "
-        f"({shared:.1f} calls each)"
+        f"({shared:.1f} calls each); load {p.load:.1f}"
     )
 
 
