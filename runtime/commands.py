@@ -217,12 +217,17 @@ def _worker(settings: Settings, name: str) -> int:
         devices_total=devices.count,
         online_s=settings.device_online_s,
     )
+
+    def device_grids() -> dict[str, str]:
+        """Each registered device's grid, read afresh (the registry grows while we run)."""
+        return {d.device_id: d.grid_code for d in devices.load_all()}
+
     unit_stats = UnitStatsAggregator(
         client,
         hierarchy,
         keys,
         owner=name,
-        device_grids=lambda: {d.device_id: d.grid_code for d in devices.load_all()},
+        device_grids=device_grids,
         online_s=settings.device_online_s,
         utc_offset_min=settings.utc_offset_min,
         interval_s=settings.stats_interval_s,
@@ -248,7 +253,7 @@ def _worker(settings: Settings, name: str) -> int:
         keys,
         alerts,
         config.rules,
-        lambda: {d.device_id: d.grid_code for d in devices.load_all()},
+        device_grids,
         owner=name,
         hierarchy=hierarchy,
         interval_s=settings.offline_interval_s,

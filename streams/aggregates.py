@@ -24,7 +24,7 @@ from domain.kpis import KpiSnapshot, render_kpis
 from domain.levels import classify
 from geo.hierarchy import Hierarchy, Level
 from streams.keys import RedisKeys
-from streams.lease import RENEW_LEASE as _RENEW_LEASE
+from streams.lease import Lease
 
 __all__ = ["MapAggregator", "TickResult", "decode_push", "encode_push", "read_snapshot"]
 
@@ -81,7 +81,7 @@ class MapAggregator:
         self._devices_counted = 0.0
         self._clock = clock
         self._stop = threading.Event()
-        self._renew = client.register_script(_RENEW_LEASE)
+        self._lease = Lease(client, keys.aggregator_lease, owner, int(max(2.0, interval_s * 6) * 1000))
         grids = [u.code for u in hierarchy.at_level(Level.GRID)]
         self._grid_count = len(grids)
         self._ancestors: dict[str, tuple[str, ...]] = {g: hierarchy.ancestors(g) for g in grids}
@@ -118,10 +118,6 @@ class MapAggregator:
         self._stop.set()
 
     # -- one tick ----------------------------------------------------------------------------
-    def _hold_lease(self) -> bool:
-        ttl_ms = int(max(2.0, self.interval_s * 6) * 1000)
-        return bool(self._renew(keys=[self._keys.aggregator_lease], args=[self.owner, ttl_ms]))
-
     def _forget(self) -> None:
         """Drop everything cached: another aggregator may have published since we last did."""
         self._levels = None
@@ -131,7 +127,7 @@ class MapAggregator:
 
     def tick(self) -> TickResult | None:
         """Publish what changed since the last tick; None if another process holds the lease."""
-        if not self._hold_lease():
+        if not self._lease.hold():
             self._forget()
             return None
         now = self._clock()

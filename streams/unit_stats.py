@@ -207,7 +207,7 @@ class UnitStatsAggregator:
         else:  # another holder folded it: read the day as it is now
             self._today = self._to_array(self._hgetall(self._keys.day_counts(str(self._day))))
         leaving = self._to_array(self._hgetall(self._keys.counts(m - 59)))
-        self._hour = self._pad(self._hour) + arr - leaving
+        self._hour = self._pad(self._hour) + self._pad(arr) - leaving  # leaving may have added a counter
         self._last_closed = (m, arr)
         self._closed_through = m
 
