@@ -110,7 +110,7 @@ _TEMPLATES: Mapping[str, go.layout.Template] = {name: _template(c) for name, c i
 
 def figure(title: str, *, theme: str, data: Any = (), **layout: Any) -> go.Figure:
     """Build a themed figure with its title, traces and chart-specific layout."""
-    theme_colours(theme)
+    theme_colours(theme)  # refuses a theme that does not exist, with the ones that do
     return go.Figure(data=list(data), layout={"template": _TEMPLATES[theme], "title": {"text": title}, **layout})
 
 
