@@ -20,6 +20,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 import api.alerts
+import api.cases
 import api.ingest
 import api.routes
 import security.sockets
@@ -27,8 +28,9 @@ import security.web
 from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
-from runtime.alert_sink import load_rules
+from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
 from runtime.bootstrap import open_database
+from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from security.accounts import AccountService
 from security.guards import Guard
@@ -131,6 +133,9 @@ def create_app(settings: Settings) -> Gridwatch:
         PasswordHashing(),
     )
     guard = Guard(hierarchy, audit)
+    rules = load_rules(settings.alert_rules)
+    alert_repo = AlertRepository(engine)
+    announcer = AlertAnnouncer(alert_repo, hierarchy, client, keys)
     ctx = AppContext(
         settings=settings,
         engine=engine,
@@ -140,7 +145,8 @@ def create_app(settings: Settings) -> Gridwatch:
         audit=audit,
         accounts=accounts,
         guard=guard,
-        alerts=AlertActions(AlertRepository(engine), audit, hierarchy, client, keys, load_rules(settings.alert_rules)),
+        alerts=AlertActions(alert_repo, audit, hierarchy, client, keys, rules),
+        cases=case_service_for(settings, engine, hierarchy, AlertRaiser(alert_repo, rules, hierarchy, announcer)),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -159,6 +165,7 @@ def create_app(settings: Settings) -> Gridwatch:
     api.routes.register(server, ctx)
     api.ingest.register(server, ctx)
     api.alerts.register(server, ctx)
+    api.cases.register(server, ctx)
     for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)

@@ -109,6 +109,16 @@ class Settings:
         default=15.0,
         metadata=_doc("How often a worker checks devices against the device_offline rules (one at a time)."),
     )
+    case_rules: Path | None = field(
+        default=None,
+        metadata=_doc("Case categories, departments and deadlines (TOML). Unset: the shipped domain/case_rules.toml."),
+    )
+    case_interval_s: float = field(
+        default=30.0, metadata=_doc("How often a worker looks for overdue cases to raise (one worker at a time).")
+    )
+    photo_max_bytes: int = field(
+        default=5_000_000, metadata=_doc("Largest photo a grid worker may attach (JPEG, PNG or WebP).")
+    )
     language: str = field(default="zh-CN", metadata=_doc("Default UI language: zh-CN or en."))
     tile_url: str | None = field(default=None, metadata=_doc("Optional URL template of the city's own tile server."))
     log_level: str = field(default="INFO", metadata=_doc("Python logging level."))

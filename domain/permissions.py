@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     ACK_ALERT = "ack_alert"
     DISPATCH = "dispatch"
     HANDLE_CASE = "handle_case"
+    VIEW_CASES = "view_cases"
     REPORT = "report"
     EXPORT = "export"
     UNMASK = "unmask"
@@ -42,7 +43,7 @@ class Action(enum.StrEnum):
     READ_AUDIT = "read_audit"
 
 
-_SEE = {Action.VIEW_MAP, Action.VIEW_KPIS}
+_SEE = {Action.VIEW_MAP, Action.VIEW_KPIS, Action.VIEW_CASES}
 ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.CITY_ADMIN: frozenset(
         _SEE
@@ -52,7 +53,7 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.DISTRICT_LEADER: frozenset(_SEE | {Action.EXPORT, Action.DISPATCH}),
     Role.STREET_STAFF: frozenset(_SEE | {Action.ACK_ALERT, Action.DISPATCH, Action.HANDLE_CASE}),
     Role.COMMUNITY_STAFF: frozenset(_SEE | {Action.HANDLE_CASE, Action.REPORT}),
-    Role.GRID_WORKER: frozenset({Action.VIEW_MAP, Action.HANDLE_CASE, Action.REPORT}),
+    Role.GRID_WORKER: frozenset({Action.VIEW_MAP, Action.VIEW_CASES, Action.HANDLE_CASE, Action.REPORT}),
     Role.DUTY_STAFF: frozenset(_SEE | {Action.ACK_ALERT, Action.DISPATCH}),
     Role.AUDITOR: frozenset({Action.READ_AUDIT}),
 }

@@ -22,11 +22,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+from domain.case_config import load_case_config
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
 from runtime import account_commands, deadletter_commands, device_commands, geo_commands, replay_commands
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
+from runtime.case_supervisor import CaseSupervisor
 from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
 from runtime.escalator import Escalator
@@ -34,6 +36,7 @@ from runtime.window_alerts import WindowAlerts
 from settings import Settings
 from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
+from storage.case_repository import CaseRepository
 from storage.repositories import DeviceRepository
 from streams.aggregates import MapAggregator
 from streams.connection import connect
@@ -43,6 +46,8 @@ from streams.unit_stats import UnitStatsAggregator
 from streams.worker import IngestWorker
 
 __all__ = ["run_cli"]
+
+_LOOP_NAMES = ("aggregator", "unit-stats", "escalator", "offline-watch", "case-supervisor")
 
 log = logging.getLogger("gridwatch")
 APP_PY = Path(__file__).resolve().parent.parent / "app.py"
@@ -222,6 +227,7 @@ def _worker(settings: Settings, name: str) -> int:
         """Each registered device's grid, read afresh (the registry grows while we run)."""
         return {d.device_id: d.grid_code for d in devices.load_all()}
 
+    raiser = AlertRaiser(alerts, config.rules, hierarchy, AlertAnnouncer(alerts, hierarchy, client, keys))
     unit_stats = UnitStatsAggregator(
         client,
         hierarchy,
@@ -232,7 +238,7 @@ def _worker(settings: Settings, name: str) -> int:
         utc_offset_min=settings.utc_offset_min,
         interval_s=settings.stats_interval_s,
         watcher=WindowAlerts(
-            AlertRaiser(alerts, config.rules, hierarchy, AlertAnnouncer(alerts, hierarchy, client, keys)),
+            raiser,
             alerts,
             config.rules,
             hierarchy,
@@ -258,7 +264,17 @@ def _worker(settings: Settings, name: str) -> int:
         hierarchy=hierarchy,
         interval_s=settings.offline_interval_s,
     )
-    loops: list[Any] = [aggregator, unit_stats, escalator, offline]
+    supervisor = CaseSupervisor(
+        CaseRepository(engine),
+        raiser,
+        hierarchy,
+        load_case_config(settings.case_rules),
+        client,
+        keys.cases_lease,
+        owner=name,
+        interval_s=settings.case_interval_s,
+    )
+    loops: list[Any] = [aggregator, unit_stats, escalator, offline, supervisor]
 
     def stop() -> None:
         worker.stop()
@@ -271,7 +287,7 @@ def _worker(settings: Settings, name: str) -> int:
     gc.freeze()
     threads = [
         threading.Thread(target=loop.run, name=name_, daemon=True)
-        for loop, name_ in zip(loops, ("aggregator", "unit-stats", "escalator", "offline-watch"), strict=True)
+        for loop, name_ in zip(loops, _LOOP_NAMES, strict=True)
     ]
     for thread in threads:
         thread.start()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
+from runtime.case_service import CaseService
 from security.accounts import AccountService
 from security.guards import Guard
 from settings import Settings
@@ -31,3 +32,4 @@ class AppContext:
     accounts: AccountService
     guard: Guard
     alerts: AlertActions
+    cases: CaseService

@@ -85,6 +85,16 @@ class UserRepository:
         """Find an account by id."""
         return self._one(select(_T).where(_T.c.id == user_id))
 
+    def at_unit(self, unit_code: str, role: Role) -> list[UserRecord]:
+        """The enabled accounts of one role bound to one unit (a grid's workers), by name."""
+        stmt = (
+            select(_T)
+            .where(_T.c.unit_code == unit_code, _T.c.role == role.value, _T.c.disabled.is_(False))
+            .order_by(_T.c.username)
+        )
+        with self._engine.connect() as conn:
+            return [_record(r) for r in conn.execute(stmt)]
+
     def all(self) -> list[UserRecord]:
         """Every account, by name."""
         with self._engine.connect() as conn:

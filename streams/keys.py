@@ -92,6 +92,11 @@ class RedisKeys:
         return f"{self.prefix}:escalator:lease"
 
     @property
+    def cases_lease(self) -> str:
+        """Lease of the case supervisor (raises overdue cases as alerts)."""
+        return f"{self.prefix}:cases:lease"
+
+    @property
     def offline_lease(self) -> str:
         """Lease held by the one worker that checks devices against the device_offline rules."""
         return f"{self.prefix}:offline:lease"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import storage.alert_models
+import storage.case_models  # noqa: F401  # every model module, so target_metadata is the whole schema
 from storage.database import make_engine
 from storage.models import Base
 
