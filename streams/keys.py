@@ -28,6 +28,10 @@ class RedisKeys:
         """Hash "<grid>|<counter>" -> events counted in one processing minute (domain.metrics names)."""
         return f"{self.prefix}:counts:{minute}"
 
+    def hour_flows(self, hour: int) -> str:
+        """Hash "<unit>|<gate counter>" -> people through the gates of the units above grids in one UTC hour."""
+        return f"{self.prefix}:flows:{hour}"
+
     def day_counts(self, day: str) -> str:
         """Hash "<grid>|<counter>" -> events of one local day (YYYYMMDD), folded from closed minutes."""
         return f"{self.prefix}:day:{day}"

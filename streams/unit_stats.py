@@ -12,6 +12,10 @@ API serves), and publishes the non-grid units that changed, with a sequence numb
   for late batches), is folded into its day's hash exactly once by a Lua script that keeps a
   marker, so a lease changing hands neither skips nor repeats a minute.
 - *devices* online: reported within ``online_s``, from the sorted set the workers keep.
+- *gate flows by hour* (the leaders' trend chart): the process that folds a minute also adds its
+  gate counters (``g.<in|out>.<person>``), rolled up to every unit above the grids, into that
+  hour's hash (``keys.hour_flows``, kept 49 h). A holder that dies between the two loses that
+  minute's flows, never counts it twice.
 
 Figures are kept as numpy arrays (grids x counters), so a tick costs a few array sums at
 city scale; the hour's running sum subtracts the minute that leaves it, re-read from Redis.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,11 +41,13 @@ from streams.aggregates import encode_push
 from streams.keys import RedisKeys
 from streams.lease import Lease
 
-__all__ = ["UnitStatsAggregator", "read_unit_stats"]
+__all__ = ["FLOW_HOURS_KEPT", "UnitStatsAggregator", "read_hour_flows", "read_unit_stats"]
 
 log = logging.getLogger(__name__)
 
 CLOSE_GRACE_S = 5.0  # a minute is folded this long after it ends: batches prepared in it are applied by then
+FLOW_HOURS_KEPT = 49  # hours of gate flows kept per unit (a day and its previous day, plus the current hour)
+_FLOW = re.compile(r"^g\.(in|out)\.(resident|visitor|unknown)$")
 REBUILD_MINUTES = 180  # how far back a new lease holder folds minutes it finds unfolded (counts live 3 h)
 
 _FOLD = """
@@ -190,7 +197,8 @@ class UnitStatsAggregator:
         first_of_day = math.ceil(today * 86_400 / 60 - self.utc_offset_s / 60)
         start = max(first_of_day, closed - REBUILD_MINUTES + 1)
         for m in range(start, closed + 1):  # minutes that nobody folded yet (e.g. no lease holder ran)
-            self._fold_once(m)
+            if self._fold_once(m):
+                self._add_flows(m, self._to_array(self._hgetall(self._keys.counts(m))))
         self._today = self._to_array(self._hgetall(self._keys.day_counts(str(today))))
         self._hour = self._zeros()
         for m in range(closed - 58, closed + 1):
@@ -204,6 +212,7 @@ class UnitStatsAggregator:
         arr = self._to_array(self._hgetall(self._keys.counts(m)))
         if self._fold_once(m):
             self._today = self._pad(self._today) + arr
+            self._add_flows(m, arr)
         else:  # another holder folded it: read the day as it is now
             self._today = self._to_array(self._hgetall(self._keys.day_counts(str(self._day))))
         leaving = self._to_array(self._hgetall(self._keys.counts(m - 59)))
@@ -215,6 +224,22 @@ class UnitStatsAggregator:
         day = str(self._local_day(m))
         keys = [self._keys.counts(m), self._keys.day_counts(day), self._keys.folded_through]
         return bool(self._fold(keys=keys, args=[m, 2 * 86_400]))
+
+    def _add_flows(self, m: int, arr: np.ndarray) -> None:
+        """Add a folded minute's gate flows of the units above grids to its hour."""
+        cols = [(name, i) for name, i in self._counters.items() if _FLOW.match(name) and i < arr.shape[1]]
+        if not cols:
+            return
+        above = self._roll_up(arr[:, [i for _, i in cols]])[self._n_grids :]
+        rows, which = np.nonzero(above)
+        if not len(rows):
+            return
+        key = self._keys.hour_flows(m // 60)
+        pipe = self._r.pipeline(transaction=False)
+        for r, c in zip(rows.tolist(), which.tolist(), strict=True):
+            pipe.hincrby(key, f"{self._units[self._n_grids + r]}|{cols[c][0]}", int(above[r, c]))
+        pipe.expire(key, FLOW_HOURS_KEPT * 3600)
+        pipe.execute()
 
     def _previous_minute(self, current: int) -> np.ndarray:
         if self._last_closed is not None and self._last_closed[0] == current - 1:
@@ -338,3 +363,20 @@ def read_unit_stats(client: redis.Redis, keys: RedisKeys, codes: Sequence[str]) 
         "seq": int(seq or 0),
         "units": {c: (json.loads(d) if d else {}) for c, d in zip(codes, docs, strict=True)},
     }
+
+
+def read_hour_flows(
+    client: redis.Redis, keys: RedisKeys, unit_code: str, hours: Sequence[int]
+) -> list[tuple[int, str, str, int]]:
+    """Return (UTC hour index, direction, person, people) of one unit above grids for these hours."""
+    pipe = client.pipeline(transaction=False)
+    fields = [f"{unit_code}|g.{d}.{p}" for d in ("in", "out") for p in ("resident", "visitor", "unknown")]
+    for h in hours:
+        pipe.hmget(keys.hour_flows(h), fields)
+    out: list[tuple[int, str, str, int]] = []
+    for h, values in zip(hours, pipe.execute(), strict=True):
+        for name, value in zip(fields, values, strict=True):
+            if value is not None:
+                _, d, p = name.rpartition("|")[2].split(".")
+                out.append((h, d, p, int(value)))
+    return out

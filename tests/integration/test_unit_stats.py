@@ -22,7 +22,7 @@ from storage.alert_repository import AlertRepository
 from storage.geo_repository import GeoRepository
 from streams.ingest import append_events
 from streams.keys import RedisKeys
-from streams.unit_stats import UnitStatsAggregator, read_unit_stats
+from streams.unit_stats import UnitStatsAggregator, read_hour_flows, read_unit_stats
 from streams.worker import IngestWorker
 from tests.auth import login, make_user
 from tests.integration.events import gate_event, inside
@@ -108,6 +108,13 @@ def test_windows_flows_and_devices_roll_up_the_tree(
     other.tick()
     assert _stats(redis_client, keys, a)["today"]["t.gate_pass"] == 5
     assert agg.tick() is None  # the first one lost its lease
+
+    # The folded minute's gate flows are in its hour, for every unit above the grid, once.
+    hour = math.floor((now[0] - 180) / 3600)
+    for unit in small_city.ancestors(a):
+        flows = read_hour_flows(redis_client, keys, unit, [hour - 1, hour, hour + 1])
+        assert sorted(flows) == [(hour, "in", "visitor", 3), (hour, "out", "visitor", 2)]
+    assert read_hour_flows(redis_client, keys, small_city.ancestors(b)[0], [hour]) == []
 
     # Two hours later the hour is empty; the day (same local day or not) never grows.
     now[0] += 7200
