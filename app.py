@@ -21,6 +21,7 @@ from flask_socketio import SocketIO
 
 import api.alerts
 import api.cases
+import api.charts
 import api.ingest
 import api.routes
 import security.sockets
@@ -32,6 +33,7 @@ from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
 from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
+from runtime.leader_charts import LeaderCharts
 from security.accounts import AccountService
 from security.guards import Guard
 from security.passwords import PasswordHashing
@@ -40,6 +42,7 @@ from security.sockets import SocketRooms
 from settings import Settings, SettingsError
 from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
+from storage.chart_queries import ChartQueries
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
 from streams.connection import connect
@@ -136,6 +139,17 @@ def create_app(settings: Settings) -> Gridwatch:
     rules = load_rules(settings.alert_rules)
     alert_repo = AlertRepository(engine)
     announcer = AlertAnnouncer(alert_repo, hierarchy, client, keys)
+    cases = case_service_for(settings, engine, hierarchy, AlertRaiser(alert_repo, rules, hierarchy, announcer))
+    charts = LeaderCharts(
+        ChartQueries(engine),
+        hierarchy,
+        client,
+        keys,
+        cases.config,
+        rules,
+        utc_offset_min=settings.utc_offset_min,
+        subtree=cases.scope,
+    )
     ctx = AppContext(
         settings=settings,
         engine=engine,
@@ -146,7 +160,8 @@ def create_app(settings: Settings) -> Gridwatch:
         accounts=accounts,
         guard=guard,
         alerts=AlertActions(alert_repo, audit, hierarchy, client, keys, rules),
-        cases=case_service_for(settings, engine, hierarchy, AlertRaiser(alert_repo, rules, hierarchy, announcer)),
+        cases=cases,
+        charts=charts,
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -166,6 +181,7 @@ def create_app(settings: Settings) -> Gridwatch:
     api.ingest.register(server, ctx)
     api.alerts.register(server, ctx)
     api.cases.register(server, ctx)
+    api.charts.register(server, ctx)
     for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)

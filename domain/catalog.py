@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
+
+import domain.strings
 
 __all__ = ["LANGUAGES", "t"]
 
 LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
 
-_CATALOG: Mapping[str, tuple[str, str]] = {
+_CORE: Mapping[str, tuple[str, str]] = {
     "app.title": ("网格化管理指挥中心", "Grid Governance Command Center"),
     "app.subtitle": ("Gridwatch 实时态势", "Gridwatch live situation"),
     "level.city": ("市", "City"),
@@ -186,6 +190,21 @@ _CATALOG: Mapping[str, tuple[str, str]] = {
     "chart.patrol.missed": ("漏打卡", "Missed"),
     "chart.patrol.expected": ("应打卡", "Expected"),
 }
+
+
+def _merged() -> dict[str, tuple[str, str]]:
+    """The core strings plus every feature module under domain/strings, each key once."""
+    merged = dict(_CORE)
+    for info in sorted(pkgutil.iter_modules(domain.strings.__path__), key=lambda m: m.name):
+        strings: Mapping[str, tuple[str, str]] = importlib.import_module(f"domain.strings.{info.name}").STRINGS
+        repeated = merged.keys() & strings.keys()
+        if repeated:
+            raise ValueError(f"domain/strings/{info.name}.py repeats catalog keys: {sorted(repeated)}")
+        merged.update(strings)
+    return merged
+
+
+_CATALOG: Mapping[str, tuple[str, str]] = _merged()
 
 
 def t(key: str, lang: str = "zh-CN", **params: object) -> str:

@@ -35,6 +35,8 @@ _DEMO = (
     ("duty", "值班员", Role.DUTY_STAFF, Level.CITY),
     ("leader", "区领导", Role.DISTRICT_LEADER, Level.DISTRICT),
     ("auditor", "审计员", Role.AUDITOR, Level.CITY),
+    ("operator", "受理调度员", Role.CITY_OPERATOR, Level.CITY),  # accepts and dispatches cases
+    ("grid", "网格员", Role.GRID_WORKER, Level.GRID),  # the first grid's worker: /report on a phone
 )
 
 

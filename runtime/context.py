@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
+from runtime.leader_charts import LeaderCharts
 from security.accounts import AccountService
 from security.guards import Guard
 from settings import Settings
@@ -33,3 +34,4 @@ class AppContext:
     guard: Guard
     alerts: AlertActions
     cases: CaseService
+    charts: LeaderCharts
