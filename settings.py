@@ -130,6 +130,13 @@ class Settings:
     login_window_s: int = field(
         default=900, metadata=_doc("Window of the login throttle (5 failures per account and address in it).")
     )
+    demo_cases_per_day: int = field(
+        default=30,
+        metadata=_doc(
+            "`run` files two weeks of demo cases at this rate on first start, then keeps new ones "
+            "coming (4× this per hour) and moving; 0 turns demo cases off."
+        ),
+    )
     demo_users: bool = field(
         default=True,
         metadata=_doc("`run` creates demo accounts with random passwords in DATA_DIR/demo-logins.txt."),

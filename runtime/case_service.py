@@ -381,7 +381,12 @@ class CaseService:
 
 
 def case_service_for(
-    settings: Settings, engine: Engine, hierarchy: Hierarchy, overdue: OverdueHook | None
+    settings: Settings,
+    engine: Engine,
+    hierarchy: Hierarchy,
+    overdue: OverdueHook | None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CaseService:
     """The case service of one process, on the settings' rule file."""
     return CaseService(
@@ -392,4 +397,5 @@ def case_service_for(
         load_case_config(settings.case_rules),
         UserRepository(engine),
         overdue=overdue,
+        clock=clock,
     )

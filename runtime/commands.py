@@ -25,7 +25,7 @@ from tqdm import tqdm
 from domain.case_config import load_case_config
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
-from runtime import account_commands, deadletter_commands, device_commands, geo_commands, replay_commands
+from runtime import account_commands, case_demo, deadletter_commands, device_commands, geo_commands, replay_commands
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.case_supervisor import CaseSupervisor
@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulate", help="publish simulated device events into the ingest stream")
     s.add_argument("--rate", type=float, default=None, help="events per second (default GRIDWATCH_SIM_RATE)")
     s.add_argument("--count", type=int, default=None, help="stop after this many events")
+    s.add_argument("--cases", action="store_true", help="also file and move demo cases (GRIDWATCH_DEMO_CASES_PER_DAY)")
     r = sub.add_parser("run", help="serve + worker + simulator together (what `make run` does)")
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
     geo_commands.add_parser(sub)
@@ -88,7 +89,7 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
     if command == "worker":
         return _worker(settings, args.name)
     if command == "simulate":
-        return _simulate(settings, args.rate, args.count)
+        return _simulate(settings, args.rate, args.count, cases=args.cases)
     if command == "run":
         return _run_all(settings, args.rate, create_app)
     if command == "geo":
@@ -120,6 +121,16 @@ def _init(settings: Settings) -> None:
         f"{DeviceRepository(engine).count()} devices",
         flush=True,
     )
+    engine.dispose()
+
+
+def _demo_history(settings: Settings) -> None:
+    engine = open_database(settings)
+    hierarchy = ensure_demo_city(engine, settings)
+    started = time.monotonic()
+    filed = case_demo.ensure_demo_history(settings, engine, hierarchy)
+    if filed:
+        print(f"demo cases: {filed} filed and walked in {time.monotonic() - started:.1f} s", flush=True)
     engine.dispose()
 
 
@@ -301,7 +312,7 @@ def _worker(settings: Settings, name: str) -> int:
     return 0
 
 
-def _simulate(settings: Settings, rate: float | None, count: int | None) -> int:
+def _simulate(settings: Settings, rate: float | None, count: int | None, *, cases: bool = False) -> int:
     from domain.simulation import EventFactory
 
     url = _existing_redis_url(settings)
@@ -313,7 +324,11 @@ def _simulate(settings: Settings, rate: float | None, count: int | None) -> int:
         DeviceRepository(engine).add_many(placed)
         log.info("placed %d demo devices for the simulator", len(placed))
         devices = DeviceRepository(engine).load_all()
-    engine.dispose()
+    demo = case_demo.live_demo(settings, engine, hierarchy) if cases and settings.demo_cases_per_day > 0 else None
+    if demo is None:
+        engine.dispose()
+    else:
+        threading.Thread(target=demo.run, name="case-demo", daemon=True).start()
     client = connect(url)
     sim = Simulator(
         client,
@@ -322,7 +337,13 @@ def _simulate(settings: Settings, rate: float | None, count: int | None) -> int:
         rate=settings.sim_rate if rate is None else rate,
         maxlen=settings.stream_maxlen,
     )
-    _on_signals(sim.stop)
+
+    def stop() -> None:
+        sim.stop()
+        if demo is not None:
+            demo.stop()
+
+    _on_signals(stop)
     log.info("simulating %.0f events/s from %d devices", sim.rate, len(devices))
     sim.run(limit=count)
     client.close()
@@ -356,11 +377,12 @@ class _Child:
 def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Settings], Any]) -> int:
     _interrupt_on_signals()
     _init(settings)
+    _demo_history(settings)
     with _redis_for(settings) as s:
         env = dict(os.environ, GRIDWATCH_REDIS_URL=s.redis_url or "", GRIDWATCH_DATA_DIR=str(s.data_dir))
         children = [
             _Child([sys.executable, str(APP_PY), "worker", "--name", "run-worker-1"], env),
-            _Child([sys.executable, str(APP_PY), "simulate", "--rate", str(rate or s.sim_rate)], env),
+            _Child([sys.executable, str(APP_PY), "simulate", "--cases", "--rate", str(rate or s.sim_rate)], env),
         ]
         stopping = threading.Event()
 
