@@ -26,7 +26,7 @@ import api.ingest
 import api.routes
 import security.sockets
 import security.web
-from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page
+from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
@@ -34,6 +34,7 @@ from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
+from runtime.unit_detail import UnitDetail
 from security.accounts import AccountService
 from security.guards import Guard
 from security.passwords import PasswordHashing
@@ -43,6 +44,7 @@ from settings import Settings, SettingsError
 from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
 from storage.chart_queries import ChartQueries
+from storage.device_repository import DeviceRepository
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
 from streams.connection import connect
@@ -150,6 +152,17 @@ def create_app(settings: Settings) -> Gridwatch:
         utc_offset_min=settings.utc_offset_min,
         subtree=cases.scope,
     )
+    alerts = AlertActions(alert_repo, audit, hierarchy, client, keys, rules)
+    unit_detail = UnitDetail(
+        hierarchy,
+        client,
+        keys,
+        cases,
+        alerts,
+        accounts.users,
+        DeviceRepository(engine),
+        online_s=settings.device_online_s,
+    )
     ctx = AppContext(
         settings=settings,
         engine=engine,
@@ -159,9 +172,10 @@ def create_app(settings: Settings) -> Gridwatch:
         audit=audit,
         accounts=accounts,
         guard=guard,
-        alerts=AlertActions(alert_repo, audit, hierarchy, client, keys, rules),
+        alerts=alerts,
         cases=cases,
         charts=charts,
+        units=unit_detail,
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -182,7 +196,7 @@ def create_app(settings: Settings) -> Gridwatch:
     api.alerts.register(server, ctx)
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

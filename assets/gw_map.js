@@ -45,6 +45,13 @@
       layer.options.interactive = false;
       gw.map.register(feature, layer);
     },
+    focusStyle: function () {
+      return { fill: false, color: "#ffffff", weight: 3.5, opacity: 1, dashArray: "6 4" };
+    },
+    registerFocus: function (feature, layer) {
+      layer.options.interactive = false;
+      gw.focusLayer = layer;
+    },
   };
 
   // The map mounts before the stylesheet gives its container a size, so a fit done then is
@@ -160,6 +167,13 @@
       gw.selection = selection;
       gw.fit();
       return selection.unit ? "/api/v1/geo/grid/" + selection.unit + ".geojson" : "/api/v1/geo/empty.geojson";
+    },
+    // The selected unit's outline (none for the city as a whole).
+    onFocus: function (selection) {
+      if (!selection || !selection.focus || !selection.level || selection.level === "city") {
+        return "/api/v1/geo/empty.geojson";
+      }
+      return "/api/v1/geo/" + selection.level + "/" + selection.focus + ".geojson";
     },
   };
 })();

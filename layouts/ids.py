@@ -18,6 +18,7 @@ LOCATION = "gw-location"
 LAYER_DISTRICT = "gw-layer-district"
 LAYER_STREET = "gw-layer-street"
 LAYER_GRID = "gw-layer-grid"
+LAYER_FOCUS = "gw-layer-focus"  # the outline of the selected unit
 SELECTION = "gw-selection"
 LEVELS_SINK = "gw-levels-sink"
 KPI_VALUE = "gw-kpi-value"  # pattern-matching type: {"type": KPI_VALUE, "key": <kpi key>}
@@ -55,3 +56,22 @@ SOUNDS = {  # one looping tone per severity, served from assets/sounds/
     "warning": "gw-sound-warning",
     "info": "gw-sound-info",
 }
+
+# The leader's view (/leader): the side panel of the selected unit and its ten charts.
+LEADER_PANEL = "gw-leader-panel"
+UNIT_TITLE = "gw-unit-title"
+UNIT_DETAIL = "gw-unit-detail"
+LEADER_TICK = "gw-leader-tick"
+CHART_PREFIX = "gw-chart-"  # + chart key, e.g. gw-chart-case_volume
+
+
+def chart_id(key: str) -> str:
+    """The id of one leader's chart."""
+    return f"{CHART_PREFIX}{key}"
+
+
+# The wall screen (/wall): rotation through districts and the stale banner.
+WALL_ROTATE = "gw-wall-rotate"
+WALL_ROTATION = "gw-wall-rotation"
+STALE_BANNER = "gw-stale-banner"
+WALL_CHARTS = "gw-wall-charts"

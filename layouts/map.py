@@ -19,6 +19,8 @@ _STYLE_FILL = {"variable": "gw.map.fillStyle"}
 _STYLE_OUTLINE = {"variable": "gw.map.outlineStyle"}
 _REGISTER = {"variable": "gw.map.register"}
 _REGISTER_OUTLINE = {"variable": "gw.map.registerOutline"}
+_STYLE_FOCUS = {"variable": "gw.map.focusStyle"}
+_REGISTER_FOCUS = {"variable": "gw.map.registerFocus"}
 
 
 def geojson_url(level: str, district: str | None = None) -> str:
@@ -42,6 +44,8 @@ def city_map(bounds: tuple[float, float, float, float], tile_url: str | None = N
             onEachFeature=_REGISTER_OUTLINE,
             interactive=False,
         ),
+        # the selected unit's outline, on top (it never takes a click)
+        dl.GeoJSON(id=ids.LAYER_FOCUS, data=None, style=_STYLE_FOCUS, onEachFeature=_REGISTER_FOCUS, interactive=False),
     ]
     return dl.MapContainer(
         layers,

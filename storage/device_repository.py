@@ -150,6 +150,12 @@ class DeviceRepository:
         with self._engine.connect() as conn:
             return [_record(r) for r in conn.execute(_public_columns().order_by(DeviceRow.device_id))]
 
+    def in_grid(self, grid_code: str) -> list[DeviceRecord]:
+        """Read the devices of one grid without secrets, by id."""
+        query = _public_columns().where(DeviceRow.grid_code == grid_code).order_by(DeviceRow.device_id)
+        with self._engine.connect() as conn:
+            return [_record(r) for r in conn.execute(query)]
+
     def credential(self, device_id: str) -> DeviceCredential | None:
         """Read what verifying a signature needs; the only reader of the secret column."""
         query = select(DeviceRow.secret, DeviceRow.secret_version, DeviceRow.status, DeviceRow.device_type).where(

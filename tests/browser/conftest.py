@@ -10,6 +10,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from tests.browser.full_city import running_app  # noqa: F401 - the full-city app, one per test module
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 FLAGS = (
     "--headless",

@@ -2,104 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import redis
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from domain.levels import LEVEL_COLOURS
-from geo.hierarchy import Hierarchy, Level
+from geo.hierarchy import Level
 from layouts import ids
-from runtime.embedded_redis import EmbeddedRedis
-from storage.database import make_engine
-from storage.repositories import GeoRepository
 from streams.ingest import append_events
-from tests.auth import PASSWORD, change_password
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.full_city import RunningApp
 from tests.browser.helpers import js, poll, sign_in
 from tests.integration.events import gate_event, inside
-from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
+from tests.processes import start, stop
 
 pytestmark = pytest.mark.browser
 LIVE = "const s = document.getElementById('gw-status'); return !!s && s.classList.contains('gw-status-live')"
-INITIAL = "one-time initial password"
-
-
-@dataclass
-class RunningApp:
-    url: str
-    redis: redis.Redis
-    city: Hierarchy
-    log: Path
-    env: dict[str, str]
-    worker: subprocess.Popen[bytes]
-
-
-@pytest.fixture(scope="module")
-def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """The full demo city (12,410 grids) served by real `serve` and `worker` processes."""
-    tmp = tmp_path_factory.mktemp("app")
-    with EmbeddedRedis(tmp / "redis") as server:
-        port = free_port()
-        env = app_env(GRIDWATCH_DATA_DIR=str(tmp / "var"), GRIDWATCH_REDIS_URL=server.url, GRIDWATCH_PORT=str(port))
-        subprocess.run(
-            [sys.executable, str(ROOT / "app.py"), "init"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
-        city = Hierarchy(GeoRepository(engine).load_units())
-        engine.dispose()
-        accounts = (
-            ("ops", "city_operator", city.city.code),
-            ("leader", "district_leader", city.at_level(Level.DISTRICT)[1].code),
-        )
-        for username, role, unit in accounts:
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(ROOT / "app.py"),
-                    "users",
-                    "create",
-                    username,
-                    "--role",
-                    role,
-                    "--unit",
-                    unit,
-                    "--password-stdin",
-                ],
-                env=env,
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                input=f"{INITIAL}\n".encode(),
-                timeout=120,
-            )
-        log = tmp / "app.log"
-        web = start(["serve"], env, log)
-        worker = start(["worker", "--name", "browser-test"], env, log)
-        client = redis.Redis.from_url(server.url)
-        try:
-            wait_http(f"http://127.0.0.1:{port}/healthz")
-            for username, _, _ in accounts:  # first login: the forced change from the one-time password
-                change_password(f"http://127.0.0.1:{port}", username, INITIAL, PASSWORD)
-            app = RunningApp(f"http://127.0.0.1:{port}", client, city, log, env, worker)
-            yield app
-        finally:
-            client.close()
-            stop(app.worker if "app" in locals() else worker)
-            stop(web)
 
 
 # The RGBA of the canvas pixel under a point of a layer.
@@ -278,9 +199,12 @@ def test_a_district_leader_cannot_reach_another_district(running_app: RunningApp
         return fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'},
           body: JSON.stringify({output: 'gw-selection.data', outputs: {id: 'gw-selection', property: 'data'},
             inputs: [{id: 'gw-layer-street', property: 'clickData', value: {properties: {code: arguments[0]}}},
+                     {id: 'gw-layer-grid', property: 'n_clicks', value: null},
                      {id: 'gw-breadcrumb-city', property: 'n_clicks', value: null},
                      {id: 'gw-location', property: 'search', value: ''}],
-            changedPropIds: ['gw-layer-street.clickData'], state: []})}).then(r => r.status)""",
+            changedPropIds: ['gw-layer-street.clickData'],
+            state: [{id: 'gw-layer-grid', property: 'clickData', value: null},
+                    {id: 'gw-selection', property: 'data', value: null}]})}).then(r => r.status)""",
         other.code,
     )
     assert crafted == 204

@@ -179,6 +179,7 @@ HOSTILE = {
     "search": lambda w: f"?district={w.other}",
     "data": lambda w: {"unit": w.other, "bounds": [0, 0, 1, 1], "crumbs": ["x"]},
     "n_clicks": lambda w: 1,
+    "n_intervals": lambda w: 1,
     "pathname": lambda w: "/duty",  # a page the leader's role may not open
     "value": lambda w: w.other,  # the duty desk's area filter
 }
@@ -193,7 +194,7 @@ def dash_request(cb: dict[str, Any], world: World, hostile_prop: str) -> dict[st
         "output": cb["output"],
         "outputs": _outputs(cb["output"]),
         "inputs": inputs,
-        "state": [],
+        "state": [{"id": st["id"], "property": st["property"], "value": None} for st in cb.get("state", [])],
         "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs if i["property"] == hostile_prop],
     }
 
@@ -231,7 +232,7 @@ def test_every_callback_refuses_a_crafted_out_of_scope_request_and_audits(world:
         for spec in cb["inputs"]:
             # A new input kind must get a hostile recipe here, or this test fails rather than skip it.
             assert spec["property"] in HOSTILE, f"add a hostile value for {spec['property']!r} ({cb['output']})"
-            if spec["property"] == "n_clicks":
+            if spec["property"] in ("n_clicks", "n_intervals"):
                 continue
             before = head(world)
             resp = leader.post("/_dash-update-component", json=dash_request(cb, world, spec["property"]))
@@ -246,7 +247,8 @@ def test_callbacks_still_answer_in_scope_requests(world: World) -> None:
     leader = client(world, "leader")
     cb = next(c for c in world.gw.dash._callback_list if c["output"].startswith("gw-selection"))
     req = dash_request(cb, world, "search")
-    req["inputs"][2]["value"] = f"?district={world.home}"
+    search = next(i for i in req["inputs"] if i["property"] == "search")
+    search["value"] = f"?district={world.home}"
     resp = leader.post("/_dash-update-component", json=req)
     assert resp.status_code == 200
     assert resp.get_json()["response"]["gw-selection"]["data"]["unit"] == world.home
