@@ -70,7 +70,7 @@ def register(server: Flask, ctx: AppContext) -> None:
     bp = Blueprint("gw_open311", __name__)
 
     def lang() -> str:
-        return language_for(request.args.get("locale"), list(request.accept_languages), default_lang)
+        return language_for(request.values.get("locale"), list(request.accept_languages), default_lang)
 
     def ip() -> str:
         return request.remote_addr or "-"

@@ -7,6 +7,7 @@ by ``ITEM_TAGS``; ``None`` becomes an empty element; booleans are ``true``/``fal
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
@@ -30,12 +31,16 @@ ITEM_TAGS: Mapping[str, str] = {
 }
 
 
+# Characters XML 1.0 cannot carry at all (NUL and most C0 controls, lone surrogates, U+FFFE/FFFF).
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))  # any door may have stored them; the document must stay well-formed
 
 
 def _fill(element: ET.Element, value: Any) -> None:
