@@ -1,12 +1,13 @@
 """The Open311 GeoReport v2 door of the 12345 hotline: /open311/v2/… in .json and .xml.
 
 Who may do what (docs/open311.md):
-- services and service definitions are public: the city's category list, no case data;
+- the discovery document, services and service definitions are public: the city's category
+  list, no case data;
 - filing a request needs an ``api_key`` with the ``open311`` scope; the key's unit bounds where;
 - reading requests needs such a key, or a signed-in person whose role may view cases; either
   sees only its unit's subtree, and never the reporter's personal data.
 Errors use the spec's error list with the matching HTTP status (400, 403, 404), never 500 for
-bad input. The login gate lets /open311/v2/ through (security.web); this module checks callers.
+bad input. The login gate lets /open311/ through (security.web); this module checks callers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from domain.catalog import t
 from domain.open311 import (
     Open311Error,
     ServiceRequest,
+    discovery_record,
     error_records,
     language_for,
     parse_query,
@@ -38,9 +40,10 @@ from runtime.open311_service import Open311Service, Reader
 from security.guards import current_principal
 from storage.api_client_repository import ApiClient, ApiClientRepository
 
-__all__ = ["PREFIX", "register"]
+__all__ = ["DISCOVERY", "PREFIX", "register"]
 
 PREFIX = "/open311/v2"
+DISCOVERY = "/open311/discovery"
 
 
 class _Refused(Exception):
@@ -124,6 +127,13 @@ def register(server: Flask, ctx: AppContext) -> None:
             door.refuse(who.name, request.path, "jurisdiction", ip())
             raise _Refused.one(403, t("open311.error.jurisdiction", lang(), code=code[:40]))
         return code
+
+    @bp.get(f"{DISCOVERY}.<fmt>")
+    def discovery(fmt: str) -> Response:
+        """The spec's service discovery document (public)."""
+        base = request.host_url.rstrip("/") + PREFIX
+        media = [m.split(";")[0] for m in FORMATS.values()]
+        return answer(fmt, lambda: (discovery_record(base, media, lang()), "discovery"))
 
     @bp.get(f"{PREFIX}/services.<fmt>")
     def services(fmt: str) -> Response:

@@ -28,6 +28,8 @@ ITEM_TAGS: Mapping[str, str] = {
     "errors": "error",
     "attributes": "attribute",
     "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
 }
 
 

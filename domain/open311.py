@@ -30,6 +30,7 @@ __all__ = [
     "RequestQuery",
     "ServiceRequest",
     "case_description",
+    "discovery_record",
     "error_records",
     "language_for",
     "parse_query",
@@ -47,6 +48,9 @@ __all__ = [
 
 # Gridwatch states an Open311 client sees as "closed": handled (closed, evaluated) or refused.
 CLOSED_STATES: frozenset[CaseState] = frozenset({CaseState.CLOSED, CaseState.EVALUATED, CaseState.REJECTED})
+SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
+# When what this server offers last changed (the discovery document's sortable changeset).
+CHANGESET = "2026-11-23T00:00:00+08:00"
 DEFAULT_SPAN = timedelta(days=90)  # spec: "a span of 90 days or first 1000 requests, whichever is smallest"
 MAX_REQUESTS = 1000
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
@@ -457,6 +461,24 @@ def post_record(case_id: int, token: str, notice: str) -> dict[str, Any]:
 def token_record(case_id: int, token: str) -> dict[str, Any]:
     """The answer to GET /tokens/<token>."""
     return {"service_request_id": str(case_id), "token": token}
+
+
+def discovery_record(base_url: str, formats: Sequence[str], lang: str) -> dict[str, Any]:
+    """The service discovery document: where the GeoReport v2 endpoint is and how to get a key."""
+    return {
+        "changeset": CHANGESET,
+        "contact": t("open311.discovery.contact", lang),
+        "key_service": t("open311.discovery.key_service", lang),
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": base_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": list(formats),
+            }
+        ],
+    }
 
 
 def error_records(errors: Iterable[Open311Error]) -> list[dict[str, Any]]:

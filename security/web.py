@@ -33,7 +33,7 @@ from storage.user_repository import UserRecord
 __all__ = ["WebUser", "install"]
 
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/api/v1/events", "/api/v1/openapi.json"})
-PUBLIC_PREFIXES = ("/assets/", "/open311/v2/")  # Open311 checks its callers itself (api.open311)
+PUBLIC_PREFIXES = ("/assets/", "/open311/")  # Open311 checks its callers itself (api.open311)
 PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -13,6 +13,11 @@ STRINGS: Mapping[str, tuple[str, str]] = {
         "已收到，编号 {id}。{department}将在{hours}小时内处置。",
         "Received as request {id}. The {department} will handle it within {hours} hours.",
     ),
+    "open311.discovery.contact": ("城市运行管理指挥中心值班室", "The duty office of the city's command center"),
+    "open311.discovery.key_service": (
+        "接入密钥由指挥中心签发（python app.py clients add），每个系统一个密钥、绑定一个辖区",
+        "Keys are issued by the command center (python app.py clients add): one per system, bound to one unit",
+    ),
     "open311.attribute.line": ("{question}：{answer}", "{question}: {answer}"),
     "open311.address_id": ("地址编号 {id}", "Address ID {id}"),
     "open311.error.api_key_missing": (

@@ -232,6 +232,18 @@ def test_xml_post_list_and_token_have_the_examples_element_names(world: World) -
     assert from_token.findtext("request/service_request_id") == request_id
 
 
+def test_discovery_points_a_client_at_the_endpoint(world: World) -> None:
+    c = client(world)
+    doc = c.get("/open311/discovery.json").get_json()
+    endpoint = doc["endpoints"][0]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert sorted(endpoint["formats"]) == ["application/json", "text/xml"]
+    assert c.get(f"{endpoint['url']}/services.xml").status_code == 200  # the URL it gives works
+    root = xml_of(c.get("/open311/discovery.xml"))
+    assert root.tag == "discovery" and root.findtext("endpoints/endpoint/type") == "production"
+    assert [f.text for f in root.iterfind("endpoints/endpoint/formats/format")] == endpoint["formats"]
+
+
 def test_services_speak_english_when_asked(world: World) -> None:
     c = client(world)
     names = {s["service_code"]: s["service_name"] for s in c.get(f"{V2}/services.json?locale=en").get_json()}

@@ -34,6 +34,7 @@ PUBLIC = {
     "/healthz",
     "/api/v1/events",
     "/api/v1/openapi.json",
+    "/open311/discovery.<fmt>",
     "/open311/v2/services.<fmt>",
     "/open311/v2/services/<code>.<fmt>",
     "/open311/v2/requests.<fmt>",
