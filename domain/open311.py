@@ -55,6 +55,8 @@ DEFAULT_SPAN = timedelta(days=90)  # spec: "a span of 90 days or first 1000 requ
 MAX_REQUESTS = 1000
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# "…T08:00:00 08:00": an offset's "+" sent unescaped in a query string arrives as a space.
+_SPACED_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:\d\d)$")
 _CONTACT = ("email", "device_id", "account_id", "first_name", "last_name", "phone")
 
 
@@ -318,7 +320,7 @@ def _date(raw: str | None, name: str, tz: timezone, lang: str, errors: list[Open
     if not raw or not raw.strip():
         return None
     try:
-        value = datetime.fromisoformat(raw.strip())
+        value = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", raw.strip()))
     except ValueError:
         errors.append(Open311Error(400, t("open311.error.date", lang, field=name)))
         return None

@@ -255,6 +255,9 @@ def test_query_defaults_follow_the_spec() -> None:
     assert isinstance(q, RequestQuery) and (q.start, q.end) == (end - DEFAULT_SPAN, end)
     q = parse_query({"start_date": "2026-10-01T00:00:00Z"}, NOW, CST)
     assert isinstance(q, RequestQuery) and q.end == end + DEFAULT_SPAN
+    # A "+" sent unescaped arrives as a space; it is read as the offset it was.
+    q = parse_query({"start_date": "2026-10-01T08:00:00 08:00"}, NOW, CST)
+    assert isinstance(q, RequestQuery) and q.start == end
     # No offset given: read in the city's time zone.
     q = parse_query({"start_date": "2026-10-01T08:00:00"}, NOW, CST)
     assert isinstance(q, RequestQuery) and q.start == end
