@@ -110,14 +110,13 @@ def register(server: Flask, ctx: AppContext) -> None:
             client = client_of(key)
             return Reader(f"open311:{client.name}", client.unit_code)
         principal = current_principal()
-        if (
-            principal is not None
-            and allowed(principal, Action.VIEW_CASES)
-            and not current_user.record.must_change_password
-        ):
-            return Reader(principal.username, principal.unit_code)
-        door.refuse("-", request.path, "api_key missing", ip())
-        raise _Refused.one(403, t("open311.error.api_key_missing", lang()))
+        if principal is None:
+            door.refuse("-", request.path, "api_key missing", ip())
+            raise _Refused.one(403, t("open311.error.api_key_missing", lang()))
+        if not allowed(principal, Action.VIEW_CASES) or current_user.record.must_change_password:
+            door.refuse(principal.username, request.path, "role", ip())
+            raise _Refused.one(403, t("open311.error.api_key_missing", lang()))
+        return Reader(principal.username, principal.unit_code)
 
     def jurisdiction(who: Reader, code: str) -> str | None:
         """The unit a jurisdiction_id names, inside the caller's unit (refused otherwise)."""

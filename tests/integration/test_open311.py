@@ -310,7 +310,9 @@ def test_reading_needs_a_key_or_a_session_that_may_view_cases(world: World) -> N
     assert len(errors_of(leader.post(f"{V2}/requests.json", data=road_damage(world, "", world.d2)), 403)) == 1
     auditor = client(world)
     login(auditor, "auditor")
+    before = head(world)
     assert auditor.get(f"{V2}/requests.json").status_code == 403
+    assert [(e.actor, e.detail["reason"]) for e in denied_since(world, before)] == [("auditor", "role")]
 
 
 # -- errors: the spec's format, the right status, never a 500 --------------------------------------------------
