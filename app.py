@@ -23,6 +23,7 @@ import api.alerts
 import api.cases
 import api.charts
 import api.ingest
+import api.open311
 import api.routes
 import security.sockets
 import security.web
@@ -196,6 +197,7 @@ def create_app(settings: Settings) -> Gridwatch:
     api.alerts.register(server, ctx)
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
+    api.open311.register(server, ctx)
     for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)

@@ -17,18 +17,24 @@ from typing import Any
 from domain.cases import TERMINAL, CaseState
 
 __all__ = [
+    "ATTRIBUTE_TYPES",
     "DEFAULT_RULES",
+    "AttributeValue",
     "CaseConfig",
     "CaseConfigError",
     "Category",
     "Department",
     "PatrolPolicy",
+    "ServiceAttribute",
     "load_case_config",
     "parse_case_config",
 ]
 
 DEFAULT_RULES = Path(__file__).with_name("case_rules.toml")
 _TIMED = tuple(s for s in CaseState if s not in TERMINAL)
+# Open311 GeoReport v2 attribute datatypes; the two list types need ``values``.
+ATTRIBUTE_TYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+_LIST_TYPES = ("singlevaluelist", "multivaluelist")
 
 
 class CaseConfigError(ValueError):
@@ -49,6 +55,35 @@ class Department:
 
 
 @dataclass(frozen=True, slots=True)
+class AttributeValue:
+    """One choice of a list attribute: the key a client sends and its names."""
+
+    key: str
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        """The choice's name in a language."""
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAttribute:
+    """An extra question a category asks when a case is filed (an Open311 service attribute)."""
+
+    code: str
+    datatype: str
+    required: bool
+    description_zh: str
+    description_en: str
+    values: tuple[AttributeValue, ...] = ()
+
+    def description(self, lang: str) -> str:
+        """The question in a language."""
+        return self.description_en if lang == "en" else self.description_zh
+
+
+@dataclass(frozen=True, slots=True)
 class Category:
     """A kind of case: its Open311 service, the department it goes to, and its step deadlines in hours."""
 
@@ -59,6 +94,7 @@ class Category:
     department: str
     keywords: tuple[str, ...]
     hours: Mapping[CaseState, float]
+    attributes: tuple[ServiceAttribute, ...] = ()
 
     def name(self, lang: str) -> str:
         """The category's name in a language."""
@@ -170,6 +206,7 @@ def parse_case_config(text: str) -> CaseConfig:
                 dept,
                 tuple(keywords),
                 hours,
+                _attributes(entry.get("attribute", []), where),
             )
         )
     if not categories:
@@ -179,6 +216,32 @@ def parse_case_config(text: str) -> CaseConfig:
     if policy.per_day < 0 or policy.radius_m <= 0:
         raise CaseConfigError("[patrol]: per_day is 0 or more and radius_m is positive")
     return CaseConfig(tuple(categories), departments, policy)
+
+
+def _attributes(raw: Any, where: str) -> tuple[ServiceAttribute, ...]:
+    if not isinstance(raw, list):
+        raise CaseConfigError(f"{where}: attribute is an array of tables ([[category.attribute]])")
+    out: list[ServiceAttribute] = []
+    for i, item in enumerate(raw):
+        entry = _table(item, f"{where} attribute #{i + 1}")
+        code = _text(entry, "code", f"{where} attribute #{i + 1}")
+        at = f"{where} attribute {code!r}"
+        if any(a.code == code for a in out):
+            raise CaseConfigError(f"{at}: code appears twice")
+        datatype = str(entry.get("datatype", "string"))
+        if datatype not in ATTRIBUTE_TYPES:
+            raise CaseConfigError(f"{at}: datatype is one of {', '.join(ATTRIBUTE_TYPES)}")
+        values = tuple(
+            AttributeValue(_text(v, "key", at), _text(v, "zh", at), _text(v, "en", at))
+            for v in (_table(v, at) for v in entry.get("values", []))
+        )
+        if (datatype in _LIST_TYPES) != bool(values):
+            raise CaseConfigError(f"{at}: values are given exactly for the list datatypes ({', '.join(_LIST_TYPES)})")
+        required = entry.get("required", False)
+        if not isinstance(required, bool):
+            raise CaseConfigError(f"{at}: required is true or false")
+        out.append(ServiceAttribute(code, datatype, required, _text(entry, "zh", at), _text(entry, "en", at), values))
+    return tuple(out)
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The command-line commands: init, serve, worker, simulate, run (all of them together).
 
-The families of subcommands (geo, users, audit, devices, deadletter, replay) live in their own modules.
+The families of subcommands (geo, users, audit, clients, devices, deadletter, replay) live in their own modules.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from tqdm import tqdm
 from domain.case_config import load_case_config
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
-from runtime import account_commands, case_demo, deadletter_commands, device_commands, geo_commands, replay_commands
+from runtime import (
+    account_commands,
+    case_demo,
+    client_commands,
+    deadletter_commands,
+    device_commands,
+    geo_commands,
+    replay_commands,
+)
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.case_supervisor import CaseSupervisor
@@ -68,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
     geo_commands.add_parser(sub)
     account_commands.add_parsers(sub)
+    client_commands.add_parser(sub)
     device_commands.add_parser(sub)
     deadletter_commands.add_parser(sub)
     replay_commands.add_parser(sub)
@@ -98,6 +107,8 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return device_commands.run(args, settings)
     if command in ("users", "audit"):
         return account_commands.run(args, settings)
+    if command == "clients":
+        return client_commands.run(args, settings)
     if command == "deadletter":
         return deadletter_commands.run(args, settings, _existing_redis_url)
     if command == "replay":

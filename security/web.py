@@ -33,7 +33,7 @@ from storage.user_repository import UserRecord
 __all__ = ["WebUser", "install"]
 
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/api/v1/events", "/api/v1/openapi.json"})
-PUBLIC_PREFIXES = ("/assets/",)
+PUBLIC_PREFIXES = ("/assets/", "/open311/")  # Open311 checks its callers itself (api.open311)
 PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -338,6 +338,6 @@ def _install_headers(server: Flask, script_hashes: list[str]) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/api/", "/_dash-update-component", "/login", PASSWORD_PATH)):
+        if request.path.startswith(("/api/", "/open311/", "/_dash-update-component", "/login", PASSWORD_PATH)):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

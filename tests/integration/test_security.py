@@ -26,13 +26,20 @@ from tests.auth import PASSWORD, login, make_user
 from tests.conftest import small_city_settings
 from tests.processes import ROOT, app_env
 
-# Flask routes anyone may call: the login form, health, static files, and the device API
-# (which authenticates each device itself: tests/integration/test_http_ingest.py).
+# Flask routes anyone may call: the login form, health, static files, the device API
+# (which authenticates each device itself: tests/integration/test_http_ingest.py), and the
+# Open311 door (which checks each api_key or session itself: tests/integration/test_open311.py).
 PUBLIC = {
     "/login",
     "/healthz",
     "/api/v1/events",
     "/api/v1/openapi.json",
+    "/open311/discovery.<fmt>",
+    "/open311/v2/services.<fmt>",
+    "/open311/v2/services/<code>.<fmt>",
+    "/open311/v2/requests.<fmt>",
+    "/open311/v2/requests/<request_id>.<fmt>",
+    "/open311/v2/tokens/<token>.<fmt>",
     "/assets/<path:filename>",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
 }
