@@ -27,7 +27,7 @@ import api.open311
 import api.routes
 import security.sockets
 import security.web
-from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page
+from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page, wall
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
@@ -198,7 +198,7 @@ def create_app(settings: Settings) -> Gridwatch:
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
     api.open311.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader):
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

@@ -67,12 +67,20 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         code = _focus(selection)
         return principal, code if code and code in app_ctx.hierarchy else principal.unit_code
 
+    # Other pages share the map's selection but not the panel's timer: mirror the selection into a
+    # store of this page, so the panel's inputs exist together (Dash refuses a callback half there).
+    app.clientside_callback(
+        "function (selection) { return selection; }",
+        Output(ids.LEADER_SELECTION, "data"),
+        Input(ids.SELECTION, "data"),
+    )
+
     @guard.callback(
         app,
         Output(ids.UNIT_TITLE, "children"),
         Output(ids.KPIS, "children"),
         Output(ids.UNIT_DETAIL, "children"),
-        Input(ids.SELECTION, "data"),
+        Input(ids.LEADER_SELECTION, "data"),
         Input(ids.LEADER_TICK, "n_intervals"),
         action=Action.VIEW_KPIS,
         scope=lambda selection, _tick: _asked(selection),

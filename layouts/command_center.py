@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dash import dcc, html
+from dash.development.base_component import Component
 from dash_socketio import DashSocketIO
 
 from domain.catalog import t
+from figures.theme import GRAPH_CONFIG
 from layouts import ids
 from layouts.alerts import alert_plumbing, alert_queue
 from layouts.header import page_header, status_plumbing
@@ -18,6 +20,7 @@ from layouts.map import city_map
 __all__ = ["STALE_AFTER_MS", "command_center"]
 
 STALE_AFTER_MS = 5000  # KPIs come every aggregator tick: older data means the feed has stopped
+WALL_CHARTS_REFRESH_MS = 300_000  # trends move slowly; the map and ticker are live
 
 
 def command_center(
@@ -30,14 +33,20 @@ def command_center(
     first_selection: dict[str, object],
     may_open: Sequence[str] = ("/",),
     tile_url: str | None = None,
+    wall_charts: Sequence[tuple[str, str]] | None = None,
 ) -> html.Div:
-    """Build the whole page for a user whose jurisdiction is the unit ``home_name``."""
+    """Build the whole page for a user whose jurisdiction is the unit ``home_name``.
+
+    With ``wall_charts`` ((key, title) of trend charts) it is the wall screen: larger type, a
+    strip of trend charts under the map, a banner while data is stale, optional rotation.
+    """
+    wall = wall_charts is not None
     header = page_header(
         lang,
         home_name=home_name,
         user_label=user_label,
         breadcrumb=[html.Button(home_name, id=ids.BREADCRUMB_CITY, className="gw-crumb")],
-        current="/",
+        current="/wall" if wall else "/",
         may_open=may_open,
     )
     body = html.Main(
@@ -55,6 +64,26 @@ def command_center(
         ],
         className="gw-body",
     )
+    extras: list[Component] = []
+    if wall_charts is not None:
+        extras = [
+            html.Div(id=ids.STALE_BANNER, className="gw-stale-banner", hidden=True),
+            html.Section(
+                [
+                    html.Div(
+                        dcc.Graph(id=ids.wall_chart_id(key), config=dict(GRAPH_CONFIG), className="gw-chart"),  # type: ignore[arg-type]
+                        className="gw-chart-box",
+                        title=title,
+                    )
+                    for key, title in wall_charts
+                ],
+                id=ids.WALL_CHARTS,
+                className="gw-wall-charts",
+            ),
+            dcc.Interval(id=ids.WALL_ROTATE, interval=60_000, disabled=True),
+            dcc.Interval(id=ids.WALL_CHART_TICK, interval=WALL_CHARTS_REFRESH_MS),
+            html.Div(id=ids.WALL_ROTATION, className="gw-wall-rotation"),
+        ]
     return html.Div(
         [
             dcc.Location(id=ids.LOCATION, refresh=False),
@@ -64,9 +93,11 @@ def command_center(
             *alert_plumbing(lang),
             DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis", "alerts"]),
             header,
+            *extras[:1],
             body,
+            *extras[1:],
         ],
         id=ids.ROOT,
-        className="gw-root gw-dark",
+        className="gw-root gw-dark gw-wall" if wall else "gw-root gw-dark",
         lang="zh-CN" if lang != "en" else "en",
     )

@@ -15,6 +15,7 @@ __all__ = ["page_header", "status_plumbing"]
 # (path, catalog key) of the pages, in menu order
 NAV_PAGES: tuple[tuple[str, str], ...] = (
     ("/", "nav.wall"),
+    ("/wall", "nav.wall_screen"),
     ("/leader", "nav.leader"),
     ("/duty", "nav.duty"),
 )

@@ -62,6 +62,7 @@ LEADER_PANEL = "gw-leader-panel"
 UNIT_TITLE = "gw-unit-title"
 UNIT_DETAIL = "gw-unit-detail"
 LEADER_TICK = "gw-leader-tick"
+LEADER_SELECTION = "gw-leader-selection"  # the map's selection, mirrored on this page only
 CHART_PREFIX = "gw-chart-"  # + chart key, e.g. gw-chart-case_volume
 
 
@@ -75,3 +76,9 @@ WALL_ROTATE = "gw-wall-rotate"
 WALL_ROTATION = "gw-wall-rotation"
 STALE_BANNER = "gw-stale-banner"
 WALL_CHARTS = "gw-wall-charts"
+WALL_CHART_TICK = "gw-wall-chart-tick"
+
+
+def wall_chart_id(key: str) -> str:
+    """The id of one chart of the wall screen's strip."""
+    return f"gw-wall-chart-{key}"

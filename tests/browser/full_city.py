@@ -34,6 +34,7 @@ class RunningApp:
     log: Path
     env: dict[str, str]
     worker: subprocess.Popen[bytes]
+    web: subprocess.Popen[bytes] | None = None  # tests may restart it: the fixture stops whichever runs
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +88,9 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
             wait_http(f"http://127.0.0.1:{port}/healthz")
             for username, _, _ in accounts:  # first login: the forced change from the one-time password
                 change_password(f"http://127.0.0.1:{port}", username, INITIAL, PASSWORD)
-            app = RunningApp(f"http://127.0.0.1:{port}", client, city, log, env, worker)
+            app = RunningApp(f"http://127.0.0.1:{port}", client, city, log, env, worker, web)
             yield app
         finally:
             client.close()
             stop(app.worker if "app" in locals() else worker)
-            stop(web)
+            stop(app.web if "app" in locals() and app.web is not None else web)

@@ -1,0 +1,55 @@
+"""The wall screen in headless Chromium on the full demo city: charts, rotation, and riding out a restart."""
+
+from __future__ import annotations
+
+import pytest
+from selenium import webdriver
+
+from callbacks.wall import WALL_CHART_KEYS
+from geo.hierarchy import Level
+from layouts import ids
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.full_city import RunningApp
+from tests.browser.helpers import assert_clean, js, poll, sign_in
+from tests.processes import start, stop, wait_http
+
+pytestmark = pytest.mark.browser
+LIVE = "const s = document.getElementById('gw-status'); return !!s && s.classList.contains('gw-status-live')"
+BANNER = f"const b = document.getElementById('{ids.STALE_BANNER}'); return !!b && !b.hidden && b.textContent"
+
+
+def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    city = running_app.city
+    sign_in(browser, running_app.url, "ops", then="/wall?rotate=10")
+    poll(browser, LIVE, timeout=40)
+    poll(
+        browser,
+        f"return document.querySelectorAll('#{ids.WALL_CHARTS} .js-plotly-plot .main-svg').length >= arguments[0]",
+        len(WALL_CHART_KEYS),
+        timeout=40,
+    )
+    assert js(browser, "return document.getElementById('gw-root').classList.contains('gw-wall')")
+    assert js(browser, BANNER) is False  # live: no banner
+    # Rotation: after ten seconds the wall shows the first district, and says so.
+    first = city.at_level(Level.DISTRICT)[0]
+    poll(browser, "return gw.selection && gw.selection.unit === arguments[0]", first.code, timeout=30)
+    assert first.name in js(browser, f"return document.getElementById('{ids.WALL_ROTATION}').textContent")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "wall.png"))
+
+    assert_clean(browser, running_app.url)  # before the outage, which the console rightly reports
+    # The server goes away under the wall: a banner says since when data is stale.
+    connects = js(browser, "return gw.connects || 0")
+    assert running_app.web is not None
+    stop(running_app.web)
+    banner = poll(browser, BANNER, timeout=30)
+    assert banner
+    browser.save_screenshot(str(ARTIFACTS / "wall-stale.png"))
+    # It comes back: the wall reconnects by itself, resyncs, and the banner goes.
+    running_app.web = start(["serve"], running_app.env, running_app.log)
+    wait_http(f"{running_app.url}/healthz")
+    poll(browser, "return (gw.connects || 0) > arguments[0]", connects, timeout=60)
+    poll(browser, LIVE, timeout=30)
+    poll(browser, f"const b = document.getElementById('{ids.STALE_BANNER}'); return !!b && b.hidden", timeout=10)
+    origins = js(browser, "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
+    assert set(origins) <= {running_app.url}
