@@ -24,9 +24,12 @@ import api.cases
 import api.charts
 import api.ingest
 import api.routes
+import api.scoreboard
 import security.sockets
 import security.web
 from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page
+from callbacks import cases as case_pages
+from domain.scoreboard import load_weights
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
@@ -34,6 +37,7 @@ from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
+from runtime.scoreboard_service import ScoreboardService
 from security.accounts import AccountService
 from security.guards import Guard
 from security.passwords import PasswordHashing
@@ -44,6 +48,7 @@ from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
 from storage.chart_queries import ChartQueries
 from storage.repositories import GeoRepository
+from storage.scoreboard_queries import ScoreboardQueries
 from storage.user_repository import UserRepository
 from streams.connection import connect
 from streams.keys import RedisKeys
@@ -162,6 +167,15 @@ def create_app(settings: Settings) -> Gridwatch:
         alerts=AlertActions(alert_repo, audit, hierarchy, client, keys, rules),
         cases=cases,
         charts=charts,
+        scoreboard=ScoreboardService(
+            ScoreboardQueries(engine, utc_offset_min=settings.utc_offset_min),
+            hierarchy,
+            load_weights(settings.case_rules),
+            audit,
+            per_day=cases.config.patrol.per_day,
+            subtree=cases.scope,
+            utc_offset_min=settings.utc_offset_min,
+        ),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -182,7 +196,8 @@ def create_app(settings: Settings) -> Gridwatch:
     api.alerts.register(server, ctx)
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
+    api.scoreboard.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, case_pages):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

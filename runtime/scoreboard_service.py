@@ -188,7 +188,7 @@ class ScoreboardService:
         scope = self._subtree(unit)
         since, until = self._utc(start), self._utc(end)
         days = (end - start).days
-        parts = (
+        parts: tuple[Mapping[str, Tally], ...] = (
             self._q.cases(by, scope, since, until),
             self._q.verifications(by, scope, since, until, self.weights.pass_results),
             self._q.checkins(by, scope, since, until, self._per_day),
