@@ -115,11 +115,13 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     )
 
     # -- list -------------------------------------------------------------------------------------
-    def list_filter(states: list[str] | None, codes: list[str] | None, flags: list[str] | None) -> CaseFilter:
-        flags = flags or []
+    def list_filter(states: Any, codes: Any, flags: Any) -> CaseFilter:
+        """A filter from what the browser sent; anything else than known states and codes is ignored."""
+        flags = _strings(flags)
+        known = {s.value for s in CaseState}
         return CaseFilter(
-            states=[CaseState(s) for s in states or [] if s in CaseState.__members__.values()],
-            service_codes=[c for c in codes or [] if c in cases.config.categories_by_code],
+            states=[CaseState(s) for s in _strings(states) if s in known],
+            service_codes=[c for c in _strings(codes) if c in cases.config.categories_by_code],
             overdue_at=cases.now() if "overdue" in flags else None,
             open_only="open" in flags,
             limit=PAGE_SIZE,
@@ -140,7 +142,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     )
     def turn(_prev: int, _next: int, _s: Any, _c: Any, _f: Any, page: int | None, count: int | None) -> int:
         """Go to the previous or next page; a new filter starts again at the first."""
-        page, count = int(page or 0), max(1, int(count or 1))
+        page, count = _whole(page), max(1, _whole(count))
         trigger = callback_context.triggered_id
         if trigger == ids.CASES_PREV:
             return max(0, page - 1)
@@ -175,12 +177,12 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
         f = list_filter(states, codes, flags)
         total = cases.count(who(), f)
         pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(0, int(page or 0)), pages - 1)
+        page = min(_whole(page), pages - 1)
         found = cases.find(who(), replace(f, offset=page * PAGE_SIZE))
         now = cases.now()
         rows = [cases.wire(c, lang, now=now) for c in found]
         label = t("cases.page", lang, page=page + 1, pages=pages, total=total)
-        return case_list(lang, rows, selected), label, pages
+        return case_list(lang, rows, selected if isinstance(selected, int) else None), label, pages
 
     @guard.callback(
         app,
@@ -212,7 +214,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     )
     def detail(case_id: Any, _result: Any) -> tuple[Component, Any, str]:
         """The selected case (if the caller may see it), and the steps they may take on it."""
-        if case_id is None:
+        if not isinstance(case_id, int) or isinstance(case_id, bool):
             return html.P(t("cases.select_hint", lang), className="gw-empty"), None, "gw-case-actionbar gw-none"
         principal = who()
         try:
@@ -364,3 +366,13 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
         href = "/api/v1/scoreboard.csv?" + urlencode({**args, "lang": lang})
         order = "desc" if board.descending else "asc"
         return score_table(lang, board.by, rows, board.sort, order), href
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings of a list the browser sent (anything else: none)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _whole(value: Any) -> int:
+    """A whole number of 0 or more the browser sent (anything else: 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
