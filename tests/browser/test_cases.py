@@ -21,7 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from domain.case_config import load_case_config
-from domain.cases import CaseSource
+from domain.cases import CaseAction, CaseSource
 from domain.permissions import Role
 from geo.hierarchy import Hierarchy, Level
 from geo.lookup import GridLocator
@@ -66,6 +66,7 @@ class CasesApp:
     other_grid: str  # a grid of another district
     cases: CaseService
     clock: Clock
+    users: UserRepository
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,7 @@ def cases_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasesApp]:
         web = start(["serve"], env, log)
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            yield CasesApp(f"http://127.0.0.1:{port}", city, grid, other_grid, service, clock)
+            yield CasesApp(f"http://127.0.0.1:{port}", city, grid, other_grid, service, clock, users)
         finally:
             client.close()
             stop(web)
@@ -225,6 +226,10 @@ def test_a_grid_worker_sees_only_their_grid_and_a_leader_exports_the_scoreboard(
     cases_app: CasesApp, browsers: Callable[..., webdriver.Chrome]
 ) -> None:
     mine = file_case(cases_app, cases_app.grid, "street_light", "路灯不亮")
+    op = cases_app.users.by_username("op")
+    assert op is not None
+    for action in (CaseAction.ACCEPT, CaseAction.DISPATCH):
+        cases_app.cases.act(op.principal, mine, action, "127.0.0.1")
     elsewhere = file_case(cases_app, cases_app.other_grid, "street_light", "别区路灯")
     worker = browsers()
     sign_in(worker, cases_app.url, "gw1", then="/cases")
@@ -240,7 +245,9 @@ def test_a_grid_worker_sees_only_their_grid_and_a_leader_exports_the_scoreboard(
     assert units == {cases_app.grid}
     worker.find_element(By.CSS_SELECTOR, f'#gw-cases-list tr[data-case-id="{mine}"]').click()
     poll(worker, DETAIL_STATE, str(mine))
-    assert visible_actions(worker) == []  # accepting is the command center's step
+    assert visible_actions(worker) == ["start"]  # a reassignment is the command center's step
+    press(worker, mine, "start", "handling")
+    assert visible_actions(worker) == ["feedback"]
     worker.save_screenshot(str(ARTIFACTS / "cases-grid-worker.png"))
     assert_clean(worker, cases_app.url)
 
