@@ -242,21 +242,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
             return ()  # no such case: the service says so
 
     def register_step(action: CaseAction) -> None:
-        @guard.callback(
-            app,
-            Output(ids.CASE_MESSAGE, "children", allow_duplicate=True),
-            Output(ids.CASE_RESULT, "data", allow_duplicate=True),
-            Input(ids.case_action(action.value), "n_clicks"),
-            State(ids.CASE_SHOWN, "data"),
-            State(ids.CASE_NOTE, "value"),
-            State(ids.CASE_GRID, "value"),
-            State(ids.CASE_DEPARTMENT, "value"),
-            State(ids.CASE_ASSIGNEE, "value"),
-            State(ids.CASE_SATISFACTION, "value"),
-            action=Action.VIEW_CASES,
-            scope=shown_scope,
-            prevent_initial_call=True,
-        )
         def step(
             clicks: int | None,
             shown: Any,
@@ -282,7 +267,9 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
                     grid_code=grid or None,
                     department=department or None,
                     assignee=assignee or None,
-                    satisfaction=satisfaction if isinstance(satisfaction, int) else None,
+                    satisfaction=satisfaction
+                    if isinstance(satisfaction, int) and not isinstance(satisfaction, bool)
+                    else None,
                     expected_version=version if isinstance(version, int) else None,
                 )
             except CaseError as exc:
@@ -291,7 +278,22 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
             state = t(f"case_state.{case.state.value}", lang)
             return say("cases.done", True, id=case.id, action=label, state=state), cases.wire(case, lang)
 
-        step.__name__ = f"case_{action.value}"
+        step.__name__ = f"case_{action.value}"  # names the callback in the audit trail
+        guard.callback(
+            app,
+            Output(ids.CASE_MESSAGE, "children", allow_duplicate=True),
+            Output(ids.CASE_RESULT, "data", allow_duplicate=True),
+            Input(ids.case_action(action.value), "n_clicks"),
+            State(ids.CASE_SHOWN, "data"),
+            State(ids.CASE_NOTE, "value"),
+            State(ids.CASE_GRID, "value"),
+            State(ids.CASE_DEPARTMENT, "value"),
+            State(ids.CASE_ASSIGNEE, "value"),
+            State(ids.CASE_SATISFACTION, "value"),
+            action=Action.VIEW_CASES,
+            scope=shown_scope,
+            prevent_initial_call=True,
+        )(step)
 
     for action in CaseAction:
         register_step(action)

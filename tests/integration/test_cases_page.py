@@ -130,6 +130,7 @@ def test_a_case_outside_the_callers_area_is_refused_before_the_service(gw: Gridw
     assert (text, data) == ("", None)  # 204: no update
     denied = [e for e in gw.ctx.audit.search(AuditQuery(limit=20)) if e.seq > before]
     assert [e.action for e in denied] == ["access.denied"] and denied[0].detail["reason"] == "scope"
+    assert denied[0].target == "callback:case_accept"
     assert gw.ctx.cases.cases.get(case_id).state.value == "collected"
     # The detail of a foreign case says nothing about it.
     resp = fire(as_user(gw, "w9"), gw, ids.CASE_SELECTED, case_id, {})
