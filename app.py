@@ -25,9 +25,12 @@ import api.charts
 import api.ingest
 import api.open311
 import api.routes
+import api.scoreboard
 import security.sockets
 import security.web
 from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page, wall
+from callbacks import cases as case_pages
+from domain.scoreboard import load_weights
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
@@ -35,6 +38,7 @@ from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
+from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
 from security.accounts import AccountService
 from security.guards import Guard
@@ -47,6 +51,7 @@ from storage.audit_repository import AuditRepository
 from storage.chart_queries import ChartQueries
 from storage.device_repository import DeviceRepository
 from storage.repositories import GeoRepository
+from storage.scoreboard_queries import ScoreboardQueries
 from storage.user_repository import UserRepository
 from streams.connection import connect
 from streams.keys import RedisKeys
@@ -177,6 +182,15 @@ def create_app(settings: Settings) -> Gridwatch:
         cases=cases,
         charts=charts,
         units=unit_detail,
+        scoreboard=ScoreboardService(
+            ScoreboardQueries(engine, utc_offset_min=settings.utc_offset_min),
+            hierarchy,
+            load_weights(settings.case_rules),
+            audit,
+            per_day=cases.config.patrol.per_day,
+            subtree=cases.scope,
+            utc_offset_min=settings.utc_offset_min,
+        ),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -198,7 +212,8 @@ def create_app(settings: Settings) -> Gridwatch:
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
     api.open311.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall):
+    api.scoreboard.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

@@ -18,6 +18,7 @@ NAV_PAGES: tuple[tuple[str, str], ...] = (
     ("/wall", "nav.wall_screen"),
     ("/leader", "nav.leader"),
     ("/duty", "nav.duty"),
+    ("/cases", "cases.nav"),
 )
 
 

@@ -82,3 +82,48 @@ WALL_CHART_TICK = "gw-wall-chart-tick"
 def wall_chart_id(key: str) -> str:
     """The id of one chart of the wall screen's strip."""
     return f"gw-wall-chart-{key}"
+
+
+# Cases page (/cases): list, detail and workflow actions, supervision, the assessment scoreboard.
+CASES_ROOT = "gw-cases"
+CASES_TABS = "gw-cases-tabs"
+CASES_BODY = "gw-cases-body"  # its class names the open tab (the panes are all in the page)
+CASES_TICK = "gw-cases-tick"  # 1 s: countdowns are redrawn in the browser, no server round trip
+CASES_REFRESH = "gw-cases-refresh"  # 5 s: the list and supervision are queried again (new cases appear)
+CASES_TEXTS = "gw-cases-texts"  # catalog strings the browser code needs
+CASES_SINK = "gw-cases-sink"
+CASES_LIST = "gw-cases-list"
+CASES_FILTER_STATE = "gw-cases-filter-state"
+CASES_FILTER_CATEGORY = "gw-cases-filter-category"
+CASES_FILTER_FLAGS = "gw-cases-filter-flags"  # overdue only, open only
+CASES_PAGE_NO = "gw-cases-page-no"
+CASES_PAGE_COUNT = "gw-cases-page-count"
+CASES_PAGE_LABEL = "gw-cases-page-label"
+CASES_PREV = "gw-cases-prev"
+CASES_NEXT = "gw-cases-next"
+CASES_OVERDUE = "gw-cases-overdue"
+CASE_ROW = "gw-case-row"  # pattern-matching type: {"type": CASE_ROW, "id": <case id>}
+CASE_SELECTED = "gw-case-selected"  # id of the case the detail shows
+CASE_SHOWN = "gw-case-shown"  # {"id", "version"} of the case as the detail drew it
+CASE_DETAIL = "gw-case-detail"
+CASE_ACTIONBAR = "gw-case-actionbar"  # its class names the actions this user may take now
+CASE_RESULT = "gw-case-result"  # the case as a step left it
+CASE_MESSAGE = "gw-case-message"
+CASE_NOTE = "gw-case-note"
+CASE_GRID = "gw-case-grid"
+CASE_DEPARTMENT = "gw-case-department"
+CASE_ASSIGNEE = "gw-case-assignee"
+CASE_SATISFACTION = "gw-case-satisfaction"
+CASE_ACTION_PREFIX = "gw-case-action-"  # + the action: gw-case-action-accept …
+SCOREBOARD = "gw-scoreboard"
+SCOREBOARD_EXPORT = "gw-scoreboard-export"
+SCOREBOARD_BY = "gw-scoreboard-by"
+SCOREBOARD_UNIT = "gw-scoreboard-unit"
+SCOREBOARD_PERIOD = "gw-scoreboard-period"
+SCOREBOARD_SORT = "gw-scoreboard-sort"  # {"key", "order"}
+SCOREBOARD_SORT_BY = "gw-scoreboard-sort-by"  # pattern-matching type: {"type": ..., "key": <column>}
+
+
+def case_action(action: str) -> str:
+    """The id of a workflow action's button."""
+    return CASE_ACTION_PREFIX + action

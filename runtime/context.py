@@ -11,6 +11,7 @@ from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
+from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
 from security.accounts import AccountService
 from security.guards import Guard
@@ -37,3 +38,4 @@ class AppContext:
     cases: CaseService
     charts: LeaderCharts
     units: UnitDetail
+    scoreboard: ScoreboardService

@@ -173,6 +173,7 @@ class CaseFilter:
     ids: Collection[int] = ()
     external_refs: Collection[str] = ()
     open_only: bool = False
+    by_due: bool = False  # earliest deadline (most overdue) first, instead of newest first
     limit: int = 500
     offset: int = 0
 
@@ -323,8 +324,9 @@ class CaseRepository:
         return _record(row)
 
     def find(self, f: CaseFilter) -> list[CaseRecord]:
-        """Cases matching a filter, newest first."""
-        stmt = _where(select(_C), f).order_by(_C.c.created_at.desc(), _C.c.id.desc())
+        """Cases matching a filter, newest first (or earliest deadline first)."""
+        order = (_C.c.due_at.asc(), _C.c.id.asc()) if f.by_due else (_C.c.created_at.desc(), _C.c.id.desc())
+        stmt = _where(select(_C), f).order_by(*order)
         stmt = stmt.limit(max(0, f.limit)).offset(max(0, f.offset))
         with self._engine.connect() as conn:
             return [_record(r) for r in conn.execute(stmt)]

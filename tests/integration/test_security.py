@@ -189,6 +189,8 @@ HOSTILE = {
     "n_intervals": lambda w: 1,
     "pathname": lambda w: "/duty",  # a page the leader's role may not open
     "value": lambda w: w.other,  # the duty desk's area filter
+    "start_date": lambda w: w.other,
+    "end_date": lambda w: w.other,
 }
 
 
@@ -201,7 +203,7 @@ def dash_request(cb: dict[str, Any], world: World, hostile_prop: str) -> dict[st
         "output": cb["output"],
         "outputs": _outputs(cb["output"]),
         "inputs": inputs,
-        "state": [{"id": st["id"], "property": st["property"], "value": None} for st in cb.get("state", [])],
+        "state": [{"id": spec["id"], "property": spec["property"], "value": None} for spec in cb.get("state", [])],
         "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs if i["property"] == hostile_prop],
     }
 
@@ -229,25 +231,54 @@ def _guarded_deep(fn: Any) -> bool:
     return False
 
 
+def _spec(fn: Any) -> Any:
+    while fn is not None:
+        spec = getattr(fn, GUARD_ATTR, None)
+        if spec is not None:
+            return spec
+        fn = getattr(fn, "__wrapped__", None)
+    return None
+
+
 def test_every_callback_refuses_a_crafted_out_of_scope_request_and_audits(world: World) -> None:
+    """A callback refuses every foreign unit its guard reads from its inputs (204, audited); inputs
+    that name no unit (a filter, a page number) cannot widen the view: the answer holds nothing foreign."""
     leader = client(world, "leader")
     foreign_name = world.city.get(world.other).name
-    tried = 0
+    tried = refused = 0
     for cb in world.gw.dash._callback_list:  # the wire format Dash itself sends
         if cb.get("clientside_function"):
             continue
+        if any(spec["id"].startswith("{") for spec in cb["inputs"]):  # pattern-matching: row and header clicks
+            assert all(spec["property"] == "n_clicks" for spec in cb["inputs"]), cb["output"]
+            continue
+        spec_of = _spec(world.gw.dash.callback_map[cb["output"]]["callback"])
+        assert spec_of is not None, cb["output"]
         for spec in cb["inputs"]:
             # A new input kind must get a hostile recipe here, or this test fails rather than skip it.
             assert spec["property"] in HOSTILE, f"add a hostile value for {spec['property']!r} ({cb['output']})"
             if spec["property"] in ("n_clicks", "n_intervals"):
                 continue
             before = head(world)
-            resp = leader.post("/_dash-update-component", json=dash_request(cb, world, spec["property"]))
-            assert resp.status_code == 204, (cb["output"], spec, resp.status_code, resp.get_data(as_text=True)[:200])
+            req = dash_request(cb, world, spec["property"])
+            values = [i["value"] for i in req["inputs"]] + [s["value"] for s in req["state"]]
+            named = set(spec_of.scope(*values)) if spec_of.scope else set()
+            resp = leader.post("/_dash-update-component", json=req)
             assert foreign_name not in resp.get_data(as_text=True)
-            assert [e.action for e in denials_since(world, before)] == ["access.denied"], (cb["output"], spec)
+            if world.other in named or spec["property"] == "pathname":
+                assert resp.status_code == 204, (
+                    cb["output"],
+                    spec,
+                    resp.status_code,
+                    resp.get_data(as_text=True)[:200],
+                )
+                assert [e.action for e in denials_since(world, before)] == ["access.denied"], (cb["output"], spec)
+                refused += 1
+            else:
+                assert resp.status_code == 200, (cb["output"], spec, resp.status_code)
+                assert world.other not in resp.get_data(as_text=True), (cb["output"], spec)
             tried += 1
-    assert tried >= 3
+    assert tried >= 3 and refused >= 3
 
 
 def test_callbacks_still_answer_in_scope_requests(world: World) -> None:
