@@ -24,9 +24,10 @@ import api.cases
 import api.charts
 import api.ingest
 import api.routes
+import api.verification
 import security.sockets
 import security.web
-from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page
+from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page, tasks
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
@@ -34,6 +35,7 @@ from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
+from runtime.verification_service import verification_service_for
 from security.accounts import AccountService
 from security.guards import Guard
 from security.passwords import PasswordHashing
@@ -139,7 +141,8 @@ def create_app(settings: Settings) -> Gridwatch:
     rules = load_rules(settings.alert_rules)
     alert_repo = AlertRepository(engine)
     announcer = AlertAnnouncer(alert_repo, hierarchy, client, keys)
-    cases = case_service_for(settings, engine, hierarchy, AlertRaiser(alert_repo, rules, hierarchy, announcer))
+    raiser = AlertRaiser(alert_repo, rules, hierarchy, announcer)
+    cases = case_service_for(settings, engine, hierarchy, raiser)
     charts = LeaderCharts(
         ChartQueries(engine),
         hierarchy,
@@ -162,6 +165,7 @@ def create_app(settings: Settings) -> Gridwatch:
         alerts=AlertActions(alert_repo, audit, hierarchy, client, keys, rules),
         cases=cases,
         charts=charts,
+        verification=verification_service_for(engine, hierarchy, raiser, alert_repo),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -182,7 +186,8 @@ def create_app(settings: Settings) -> Gridwatch:
     api.alerts.register(server, ctx)
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
+    api.verification.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, tasks):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

@@ -25,10 +25,18 @@ from tqdm import tqdm
 from domain.case_config import load_case_config
 from geo.hierarchy import Level
 from geo.lookup import GridLocator
-from runtime import account_commands, deadletter_commands, device_commands, geo_commands, replay_commands
+from runtime import (
+    account_commands,
+    deadletter_commands,
+    device_commands,
+    geo_commands,
+    replay_commands,
+    verification_commands,
+)
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.case_supervisor import CaseSupervisor
+from runtime.verification_service import verification_service_for
 from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
 from runtime.escalator import Escalator
@@ -70,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     device_commands.add_parser(sub)
     deadletter_commands.add_parser(sub)
     replay_commands.add_parser(sub)
+    verification_commands.add_parser(sub)
     return p
 
 
@@ -101,6 +110,8 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return deadletter_commands.run(args, settings, _existing_redis_url)
     if command == "replay":
         return replay_commands.run(args, settings, _existing_redis_url)
+    if command == "verification":
+        return verification_commands.run(args, settings)
     return _serve(settings, create_app)
 
 
@@ -273,6 +284,7 @@ def _worker(settings: Settings, name: str) -> int:
         keys.cases_lease,
         owner=name,
         interval_s=settings.case_interval_s,
+        checks=(verification_service_for(engine, hierarchy, raiser, alerts).check_overdue,),
     )
     loops: list[Any] = [aggregator, unit_stats, escalator, offline, supervisor]
 

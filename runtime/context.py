@@ -11,6 +11,7 @@ from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
+from runtime.verification_service import VerificationService
 from security.accounts import AccountService
 from security.guards import Guard
 from settings import Settings
@@ -35,3 +36,4 @@ class AppContext:
     alerts: AlertActions
     cases: CaseService
     charts: LeaderCharts
+    verification: VerificationService
