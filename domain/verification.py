@@ -59,7 +59,7 @@ class TaskState(enum.StrEnum):
 class TaskResult(enum.StrEnum):
     """What the visit found."""
 
-    PASS = "pass"  # verified: as the platform stated
+    PASS = "pass"  # noqa: S105  # a result, not a secret; verified: as the platform stated
     FAIL = "fail"  # not as stated, or a problem found
     UNREACHABLE = "unreachable"  # the person could not be reached
 
@@ -159,7 +159,11 @@ class BadBatch(ValueError):
 
 
 class BadResult(ValueError):
-    """A task result that cannot be recorded as sent."""
+    """A task result that cannot be recorded as sent; ``key`` names its catalog message."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def _where(p: Problem) -> str:
@@ -221,12 +225,14 @@ def check_result(result: str, note: str) -> tuple[TaskResult, str]:
     try:
         value = TaskResult(result)
     except ValueError:
-        raise BadResult(f"result: one of {', '.join(r.value for r in TaskResult)}") from None
+        raise BadResult(
+            f"result: one of {', '.join(r.value for r in TaskResult)}", "verification.error.bad_result"
+        ) from None
     note = note.strip()
     if value in NEEDS_NOTE and not note:
-        raise BadResult(f"note: say what was found when the result is {value.value}")
+        raise BadResult(f"note: say what was found when the result is {value.value}", "verification.error.need_note")
     if len(note) > MAX_NOTE:
-        raise BadResult(f"note: at most {MAX_NOTE} characters")
+        raise BadResult(f"note: at most {MAX_NOTE} characters", "verification.error.note_too_long")
     return value, note
 
 

@@ -55,3 +55,13 @@ SOUNDS = {  # one looping tone per severity, served from assets/sounds/
     "warning": "gw-sound-warning",
     "info": "gw-sound-info",
 }
+
+# Verification tasks (/tasks): a grid worker's pending tasks and the progress table of staff and leaders.
+TASKS_LIST = "gw-tasks-list"  # the pending tasks of the worker's grid: one radio item per task
+TASKS_NOTE = "gw-tasks-note"
+TASKS_PASS = "gw-tasks-pass"  # noqa: S105 - an id, not a secret
+TASKS_FAIL = "gw-tasks-fail"
+TASKS_UNREACHABLE = "gw-tasks-unreachable"
+TASKS_MESSAGE = "gw-tasks-message"
+TASKS_PROGRESS = "gw-tasks-progress"  # the per-batch, per-grid progress table
+TASKS_REFRESH = "gw-tasks-refresh"  # redraws the progress table now and then

@@ -36,10 +36,10 @@ from runtime import (
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
 from runtime.case_supervisor import CaseSupervisor
-from runtime.verification_service import verification_service_for
 from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
 from runtime.escalator import Escalator
+from runtime.verification_service import verification_service_for
 from runtime.window_alerts import WindowAlerts
 from settings import Settings
 from storage.alert_repository import AlertRepository

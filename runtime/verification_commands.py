@@ -76,9 +76,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"error: {exc} (batch #{exc.batch_id})", file=sys.stderr)
                 return 1
             except BadPush as exc:
-                for p in exc.problems:
-                    where = "batch" if p.task is None else f"task {p.task}"
-                    print(f"error: {where}: {p.field}: {p.message}", file=sys.stderr)
+                for problem in exc.problems:
+                    where = "batch" if problem.task is None else f"task {problem.task}"
+                    print(f"error: {where}: {problem.field}: {problem.message}", file=sys.stderr)
                 return 1
             except VerificationError as exc:
                 print(f"error: {exc}", file=sys.stderr)

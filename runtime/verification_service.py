@@ -34,7 +34,6 @@ from domain.verification import (
     BadResult,
     Problem,
     Progress,
-    TaskResult,
     TaskState,
     check_result,
     mask_subject,
@@ -314,7 +313,9 @@ class VerificationService:
         )
         return PushResult(stored, dict(sorted(per_grid.items())))
 
-    def _place(self, i: int, grid: str | None, lon: float | None, lat: float | None) -> tuple[str | None, Problem | None]:
+    def _place(
+        self, i: int, grid: str | None, lon: float | None, lat: float | None
+    ) -> tuple[str | None, Problem | None]:
         """The grid of one task: its grid code (which wins over a point), or where its point lies."""
         if grid is not None:
             if grid not in self._h or self._h.get(grid).level != Level.GRID:
@@ -364,12 +365,12 @@ class VerificationService:
         """The batches with tasks in the caller's jurisdiction, newest first, with progress there."""
         return self.views_for_unit(self.unit_of(who), now=now)
 
-    def views_for_unit(self, unit: str, *, now: datetime | None = None) -> list[BatchView]:
+    def views_for_unit(self, unit: str, *, now: datetime | None = None, per_grid: bool = False) -> list[BatchView]:
         """The batches with tasks under a unit, with progress there (no permission check: callers do it)."""
         grids = self.grids_of(unit)
         if grids is not None and not grids:
             return []
-        return self._views(self.repo.counts(grids), now or self._clock(), per_grid=False)
+        return self._views(self.repo.counts(grids), now or self._clock(), per_grid=per_grid)
 
     def batch(self, who: Who, batch_id: int, *, now: datetime | None = None) -> BatchView:
         """One batch's progress per grid inside the caller's jurisdiction; UnknownBatch if none is."""
@@ -484,7 +485,9 @@ class VerificationService:
         try:
             value, clean = check_result(result, note)
         except BadResult as exc:
-            raise BadCompletion(str(exc)) from None
+            bad = BadCompletion(str(exc))
+            bad.key = exc.key
+            raise bad from None
         now = self._clock()
         try:
             done = self.repo.complete(task.id, value, clean, principal.username, now)

@@ -132,7 +132,7 @@ class VerificationRepository:
             raise BatchExists(new.external_ref, existing.id)
         try:
             with self._engine.begin() as conn:
-                batch_id = conn.execute(
+                inserted = conn.execute(
                     insert(_B).values(
                         external_ref=new.external_ref,
                         title=new.title,
@@ -141,7 +141,9 @@ class VerificationRepository:
                         deadline=new.deadline,
                         created_by=new.created_by,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None
+                batch_id = inserted[0]
                 conn.execute(
                     insert(_T),
                     [
