@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +20,10 @@ from domain.permissions import Role
 from domain.verification import TaskResult
 from geo.hierarchy import Hierarchy, Level
 from geo.lookup import GridLocator
+from runtime import verification_commands
 from runtime.bootstrap import ensure_demo_city, open_database
 from runtime.case_supervisor import CaseSupervisor
+from runtime.commands import _parser
 from runtime.verification_service import OVERDUE_RULE, VerificationService
 from storage.alert_repository import AlertRepository
 from storage.api_client_repository import ApiClientRepository
@@ -348,3 +352,30 @@ def test_overdue_raises_one_alert_per_grid_on_the_supervisor_pass_and_completion
     supervisor.tick()
     assert open_grids() == set()
     assert service.batch(client, pushed.batch.id).progress.overdue == 0
+
+
+def test_the_cli_registers_a_client_and_pushes_a_file_through_the_same_checks(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = world
+    settings = w.gw.ctx.settings
+
+    def cli(*argv: str) -> int:
+        return verification_commands.run(_parser().parse_args(["verification", *argv]), settings)
+
+    assert cli("client", "cli-platform", "--unit", w.d1) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ApiClientRepository(w.gw.ctx.engine).by_key(key) is not None
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(batch(w, [{"grid_code": w.g1, "subject": person(7)}])), encoding="utf-8")
+    assert cli("push", str(good), "--client", "cli-platform") == 0
+    assert "1 tasks on 1 grids" in capsys.readouterr().out
+    assert cli("push", str(good), "--client", "cli-platform") == 1  # the same ref again
+    assert "pushed already" in capsys.readouterr().err
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(batch(w, [{"grid_code": w.g3, "subject": person(8)}])), encoding="utf-8")
+    assert cli("push", str(outside), "--client", "cli-platform") == 1
+    assert "task 0: grid_code" in capsys.readouterr().err
+    assert cli("push", str(good), "--client", "nobody") == 2
+    assert cli("progress") == 0
+    assert json.loads(good.read_text(encoding="utf-8"))["external_ref"] in capsys.readouterr().out
