@@ -150,7 +150,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     @guard.callback(
         app,
         Output(ids.TASKS_PROGRESS, "children"),
-        Input(ids.TASKS_REFRESH, "n_intervals"),
+        Input(ids.TASKS_REFRESH, "n_clicks"),
         action=Action.VIEW_CASES,
         prevent_initial_call=True,
     )

@@ -64,4 +64,4 @@ TASKS_FAIL = "gw-tasks-fail"
 TASKS_UNREACHABLE = "gw-tasks-unreachable"
 TASKS_MESSAGE = "gw-tasks-message"
 TASKS_PROGRESS = "gw-tasks-progress"  # the per-batch, per-grid progress table
-TASKS_REFRESH = "gw-tasks-refresh"  # redraws the progress table now and then
+TASKS_REFRESH = "gw-tasks-refresh"  # the button that redraws the progress table

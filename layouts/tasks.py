@@ -7,17 +7,14 @@ from dataclasses import dataclass
 
 from dash import dcc, html
 from dash.development.base_component import Component
-from dash_socketio import DashSocketIO
 
 from domain.catalog import t
 from domain.verification import Progress
 from layouts import ids
 from layouts.alerts import attrs
-from layouts.header import page_header, status_plumbing
+from layouts.header import page_header
 
 __all__ = ["ProgressRow", "TaskOption", "progress_table", "task_options", "tasks_page"]
-
-REFRESH_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +59,7 @@ def task_options(lang: str, tasks: Sequence[TaskOption]) -> list[dict[str, objec
     return out
 
 
-def _worker_section(lang: str, tasks: Sequence[TaskOption]) -> html.Section:
+def _worker_section(lang: str, tasks: Sequence[TaskOption], *, hidden: bool) -> html.Section:
     return html.Section(
         [
             html.H2(t("verification.my_tasks", lang, n=len(tasks)), className="gw-panel-title"),
@@ -90,6 +87,7 @@ def _worker_section(lang: str, tasks: Sequence[TaskOption]) -> html.Section:
             ),
         ],
         className="gw-tasks-mine",
+        hidden=hidden,
     )
 
 
@@ -131,7 +129,11 @@ def tasks_page(
     worker_tasks: Sequence[TaskOption] | None,
     progress: Sequence[ProgressRow],
 ) -> html.Div:
-    """Build /tasks; ``worker_tasks`` None for people who watch rather than visit (no list, no buttons)."""
+    """Build /tasks; ``worker_tasks`` None for people who watch rather than visit (list and buttons hidden).
+
+    The worker's controls are always there, hidden for watchers: Dash checks every callback
+    against the page, and the server refuses a watcher's completion anyway.
+    """
     header = page_header(
         lang,
         home_name=home_name,
@@ -144,13 +146,17 @@ def tasks_page(
         current="/tasks",
         may_open=may_open,
     )
-    sections: list[Component] = []
-    if worker_tasks is not None:
-        sections.append(_worker_section(lang, worker_tasks))
+    sections: list[Component] = [_worker_section(lang, worker_tasks or [], hidden=worker_tasks is None)]
     sections.append(
         html.Section(
             [
-                html.H2(t("verification.progress", lang), className="gw-panel-title"),
+                html.Div(
+                    [
+                        html.H2(t("verification.progress", lang), className="gw-panel-title"),
+                        html.Button(t("verification.refresh", lang), id=ids.TASKS_REFRESH, className="gw-action"),
+                    ],
+                    className="gw-tasks-watch-head",
+                ),
                 html.Div(progress_table(lang, progress), id=ids.TASKS_PROGRESS, className="gw-tasks-progress"),
             ],
             className="gw-tasks-watch",
@@ -158,9 +164,8 @@ def tasks_page(
     )
     return html.Div(
         [
-            *status_plumbing(lang, 0),
-            DashSocketIO(id=ids.SOCKET, eventNames=[]),
-            dcc.Interval(id=ids.TASKS_REFRESH, interval=REFRESH_MS),
+            # No socket: a socket here would fire the map's and the alert queue's callbacks at
+            # components this page does not have. The table is redrawn on request.
             header,
             html.Main(sections, className="gw-tasks-body"),
         ],

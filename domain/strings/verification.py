@@ -10,6 +10,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "verification.my_tasks": ("本网格待核查（{n}）", "To check in my grid ({n})"),
     "verification.none_pending": ("本网格暂无待核查任务", "Nothing to check in your grid"),
     "verification.progress": ("各批次核查进度", "Progress per batch"),
+    "verification.refresh": ("刷新", "Refresh"),
     "verification.no_batches": ("辖区内暂无核查批次", "No verification batches in your jurisdiction"),
     "verification.deadline": ("截止：{deadline}", "Due: {deadline}"),
     "verification.overdue": ("已超期", "Overdue"),

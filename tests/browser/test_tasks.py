@@ -139,9 +139,15 @@ def test_a_grid_worker_records_results_on_a_phone_and_bad_input_is_said(
     desk = browsers()
     sign_in(desk, tasks_app.url, "leader", then="/tasks")
     row = f"#{ids.TASKS_PROGRESS} tr.gw-tasks-batch-row[data-batch='{tasks_app.batch_id}']"
-    poll(desk, f"return document.querySelector(\"{row}\")")
+    poll(desk, f'return document.querySelector("{row}")')
     cells = [c.text for c in desk.find_elements(By.CSS_SELECTOR, f"{row} td")]
     assert cells[2:] == ["合计", "1/2", "0", "1", "0", "0"]
-    assert desk.find_elements(By.ID, ids.TASKS_LIST) == []  # a leader watches; no buttons
+    assert not desk.find_element(By.ID, ids.TASKS_PASS).is_displayed()  # a leader watches; no buttons
+    # The worker records the other task; the leader's refresh shows it.
+    phone.find_elements(By.CSS_SELECTOR, f"#{ids.TASKS_LIST} input[type=radio]")[0].click()
+    phone.find_element(By.ID, ids.TASKS_PASS).click()
+    assert poll(phone, ITEMS + " === 0 ? 'empty' : ''") == "empty"
+    desk.find_element(By.ID, ids.TASKS_REFRESH).click()
+    poll(desk, f"return document.querySelector(\"{row} td:nth-child(4)\").innerText === '2/2'")
     desk.save_screenshot(str(ARTIFACTS / "tasks-progress.png"))
     assert_clean(desk, tasks_app.url)
