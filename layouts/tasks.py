@@ -62,7 +62,7 @@ def task_options(lang: str, tasks: Sequence[TaskOption]) -> list[dict[str, objec
 def _worker_section(lang: str, tasks: Sequence[TaskOption], *, hidden: bool) -> html.Section:
     return html.Section(
         [
-            html.H2(t("verification.my_tasks", lang, n=len(tasks)), className="gw-panel-title"),
+            html.H2(t("verification.my_tasks", lang), className="gw-panel-title"),
             dcc.RadioItems(
                 id=ids.TASKS_LIST,
                 options=task_options(lang, tasks),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 STRINGS: Mapping[str, tuple[str, str]] = {
     "nav.tasks": ("核查任务", "Verification tasks"),
     "verification.title": ("核查任务", "Verification tasks"),
-    "verification.my_tasks": ("本网格待核查（{n}）", "To check in my grid ({n})"),
+    "verification.my_tasks": ("本网格待核查", "To check in my grid"),
     "verification.none_pending": ("本网格暂无待核查任务", "Nothing to check in your grid"),
     "verification.progress": ("各批次核查进度", "Progress per batch"),
     "verification.refresh": ("刷新", "Refresh"),
