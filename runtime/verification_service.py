@@ -230,7 +230,9 @@ class VerificationService:
         self._alerts = alerts
         self._open_keys = open_alert_keys
         self._clock = clock
-        self._raised: set[str] = set()  # (batch, grid) overdue events this process raised already
+        # (batch, grid) overdue events this process raised: once counted, an event id stays counted,
+        # so this only saves repeated no-op calls and is never wrong.
+        self._raised: set[str] = set()
 
     def now(self) -> datetime:
         """The service's clock (tests freeze it)."""
@@ -548,10 +550,6 @@ class VerificationService:
                 if grid not in late:
                     self._alerts.clear_external(OVERDUE_RULE, grid, now)
         return raised
-
-    def forget(self) -> None:
-        """Drop the memory of raised alerts (another process may have worked since)."""
-        self._raised.clear()
 
 
 class _LazyLocator:
