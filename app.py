@@ -26,9 +26,10 @@ import api.ingest
 import api.open311
 import api.routes
 import api.scoreboard
+import api.verification
 import security.sockets
 import security.web
-from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page, wall
+from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page, tasks, wall
 from callbacks import cases as case_pages
 from domain.scoreboard import load_weights
 from geo.hierarchy import Hierarchy
@@ -40,6 +41,7 @@ from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
 from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
+from runtime.verification_service import verification_service_for
 from security.accounts import AccountService
 from security.guards import Guard
 from security.passwords import PasswordHashing
@@ -147,7 +149,8 @@ def create_app(settings: Settings) -> Gridwatch:
     rules = load_rules(settings.alert_rules)
     alert_repo = AlertRepository(engine)
     announcer = AlertAnnouncer(alert_repo, hierarchy, client, keys)
-    cases = case_service_for(settings, engine, hierarchy, AlertRaiser(alert_repo, rules, hierarchy, announcer))
+    raiser = AlertRaiser(alert_repo, rules, hierarchy, announcer)
+    cases = case_service_for(settings, engine, hierarchy, raiser)
     charts = LeaderCharts(
         ChartQueries(engine),
         hierarchy,
@@ -191,6 +194,7 @@ def create_app(settings: Settings) -> Gridwatch:
             subtree=cases.scope,
             utc_offset_min=settings.utc_offset_min,
         ),
+        verification=verification_service_for(engine, hierarchy, raiser, alert_repo),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -213,7 +217,8 @@ def create_app(settings: Settings) -> Gridwatch:
     api.charts.register(server, ctx)
     api.open311.register(server, ctx)
     api.scoreboard.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages):
+    api.verification.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages, tasks):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

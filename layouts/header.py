@@ -19,6 +19,7 @@ NAV_PAGES: tuple[tuple[str, str], ...] = (
     ("/leader", "nav.leader"),
     ("/duty", "nav.duty"),
     ("/cases", "cases.nav"),
+    ("/tasks", "nav.tasks"),
 )
 
 

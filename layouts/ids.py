@@ -127,3 +127,14 @@ SCOREBOARD_SORT_BY = "gw-scoreboard-sort-by"  # pattern-matching type: {"type": 
 def case_action(action: str) -> str:
     """The id of a workflow action's button."""
     return CASE_ACTION_PREFIX + action
+
+
+# Verification tasks (/tasks): a grid worker's pending tasks and the progress table of staff and leaders.
+TASKS_LIST = "gw-tasks-list"  # the pending tasks of the worker's grid: one radio item per task
+TASKS_NOTE = "gw-tasks-note"
+TASKS_PASS = "gw-tasks-pass"  # noqa: S105 - an id, not a secret
+TASKS_FAIL = "gw-tasks-fail"
+TASKS_UNREACHABLE = "gw-tasks-unreachable"
+TASKS_MESSAGE = "gw-tasks-message"
+TASKS_PROGRESS = "gw-tasks-progress"  # the per-batch, per-grid progress table
+TASKS_REFRESH = "gw-tasks-refresh"  # the button that redraws the progress table

@@ -9,7 +9,7 @@ case. Taking the step clears the alert (runtime.case_service); a new state arms 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -73,12 +73,15 @@ class CaseSupervisor(LeasedLoop[int]):
         owner: str,
         interval_s: float = 30.0,
         clock: Callable[[], datetime] = utc_now,
+        checks: Sequence[Callable[[datetime], object]] = (),
     ) -> None:
         super().__init__(client, lease_key, owner=owner, interval_s=interval_s, clock=clock)
         self._cases = cases
         self._raiser = raiser
         self._h = hierarchy
         self._config = config
+        # Other deadlines supervised on the same pass (runtime.verification_service.check_overdue).
+        self._checks = tuple(checks)
 
     def work(self, now: datetime) -> int:
         """Raise the overdue cases not yet raised; return how many were raised."""
@@ -97,6 +100,11 @@ class CaseSupervisor(LeasedLoop[int]):
             )
             if self._cases.mark_overdue_alerted(case.id, case.state, case.version):
                 raised += 1
+        for check in self._checks:
+            try:
+                check(now)
+            except Exception:  # one feature's failure must not stop the cases' supervision
+                log.exception("overdue check %r failed", check)
         return raised
 
 

@@ -33,6 +33,7 @@ from runtime import (
     device_commands,
     geo_commands,
     replay_commands,
+    verification_commands,
 )
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, AlertSink, load_alert_config
 from runtime.bootstrap import demo_devices, ensure_demo_city, open_database
@@ -40,6 +41,7 @@ from runtime.case_supervisor import CaseSupervisor
 from runtime.device_offline import OfflineWatch
 from runtime.embedded_redis import EmbeddedRedis
 from runtime.escalator import Escalator
+from runtime.verification_service import verification_service_for
 from runtime.window_alerts import WindowAlerts
 from settings import Settings
 from storage.alert_repository import AlertRepository
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     device_commands.add_parser(sub)
     deadletter_commands.add_parser(sub)
     replay_commands.add_parser(sub)
+    verification_commands.add_parser(sub)
     return p
 
 
@@ -113,6 +116,8 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return deadletter_commands.run(args, settings, _existing_redis_url)
     if command == "replay":
         return replay_commands.run(args, settings, _existing_redis_url)
+    if command == "verification":
+        return verification_commands.run(args, settings)
     return _serve(settings, create_app)
 
 
@@ -295,6 +300,7 @@ def _worker(settings: Settings, name: str) -> int:
         keys.cases_lease,
         owner=name,
         interval_s=settings.case_interval_s,
+        checks=(verification_service_for(engine, hierarchy, raiser, alerts).check_overdue,),
     )
     loops: list[Any] = [aggregator, unit_stats, escalator, offline, supervisor]
 

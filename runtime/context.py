@@ -13,6 +13,8 @@ from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
 from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
+
+from runtime.verification_service import VerificationService
 from security.accounts import AccountService
 from security.guards import Guard
 from settings import Settings
@@ -39,3 +41,5 @@ class AppContext:
     charts: LeaderCharts
     units: UnitDetail
     scoreboard: ScoreboardService
+
+    verification: VerificationService

@@ -34,6 +34,9 @@ __all__ = ["WebUser", "install"]
 
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/api/v1/events", "/api/v1/openapi.json"})
 PUBLIC_PREFIXES = ("/assets/", "/open311/")  # Open311 checks its callers itself (api.open311)
+# Endpoints an external system calls with its key instead of a session; the endpoint checks the key.
+API_KEY_HEADER = "X-Api-Key"
+API_KEY_PREFIXES = ("/api/v1/verification/batches",)
 PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -299,6 +302,8 @@ def _install_gate(server: Flask, accounts: AccountService) -> None:
             if path.startswith("/_dash-") and not request.is_json:
                 return _deny(accounts, 415, "not_json", {})
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return None
+        if API_KEY_HEADER in request.headers and path.startswith(API_KEY_PREFIXES):
             return None
         if not current_user.is_authenticated:
             if request.method == "GET" and not path.startswith(("/api/", "/_dash-")):
