@@ -13,7 +13,6 @@ from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
 from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
-
 from runtime.verification_service import VerificationService
 from security.accounts import AccountService
 from security.guards import Guard
