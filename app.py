@@ -23,6 +23,7 @@ import api.alerts
 import api.cases
 import api.charts
 import api.ingest
+import api.locale
 import api.open311
 import api.routes
 import api.scoreboard
@@ -216,6 +217,7 @@ def create_app(settings: Settings) -> Gridwatch:
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
     api.open311.register(server, ctx)
+    api.locale.register(server, ctx)
     api.scoreboard.register(server, ctx)
     api.verification.register(server, ctx)
     for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages, tasks):

@@ -54,7 +54,6 @@ def register(server: Flask, ctx: AppContext) -> None:
     """Attach the case endpoints."""
     cases = ctx.cases
     guard = ctx.guard
-    lang = ctx.settings.language
     bp = Blueprint("gw_cases", __name__)
 
     def me() -> Principal:
@@ -76,6 +75,7 @@ def register(server: Flask, ctx: AppContext) -> None:
     @guard.view(Action.VIEW_CASES)
     def list_cases() -> Any:
         """Cases inside the caller's unit (or ``unit`` inside it), newest first, with the total."""
+        lang = ctx.lang()
         try:
             f = filter_from_args(request.args, cases.now())
         except CaseError as exc:
@@ -91,6 +91,7 @@ def register(server: Flask, ctx: AppContext) -> None:
     @guard.view(Action.VIEW_CASES)
     def get_case(case_id: int) -> Any:
         """One case with its steps, photos and the steps allowed next."""
+        lang = ctx.lang()
         try:
             case = cases.visible(me(), case_id)
         except CaseError as exc:
@@ -122,6 +123,7 @@ def register(server: Flask, ctx: AppContext) -> None:
     @guard.view(Action.VIEW_CASES)
     def act(case_id: int, action: str) -> Any:
         """Take one workflow step (JSON: note, grid, department, assignee, satisfaction, version)."""
+        lang = ctx.lang()
         try:
             step = CaseAction(action)
         except ValueError:
@@ -155,6 +157,7 @@ def register(server: Flask, ctx: AppContext) -> None:
     @guard.view(Action.VIEW_CASES)
     def categories() -> Response:
         """Categories and departments, for forms."""
+        lang = ctx.lang()
         cfg = cases.config
         return jsonify(
             {

@@ -36,7 +36,7 @@ def register(server: Flask, ctx: AppContext) -> None:
 
     def lang() -> str:
         wanted = request.args.get("lang")
-        return wanted if wanted in ("zh-CN", "en") else ctx.settings.language
+        return wanted if wanted in ("zh-CN", "en") else ctx.lang()
 
     @bp.get("/api/v1/scoreboard")
     @guard.view(Action.VIEW_CASES, scope=_asked_unit)

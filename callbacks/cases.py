@@ -55,7 +55,7 @@ def page_for(
     app_ctx: AppContext, principal: Principal, *, home_name: str, user_label: str, may_open: Sequence[str]
 ) -> html.Div:
     """Build the cases page for a user."""
-    lang = app_ctx.settings.language
+    lang = app_ctx.lang()
     cfg = app_ctx.cases.config
     h = app_ctx.hierarchy
     today = app_ctx.scoreboard.today()
@@ -87,7 +87,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     guard = app_ctx.guard
     cases = app_ctx.cases
     h = app_ctx.hierarchy
-    lang = app_ctx.settings.language
     tz = timezone(timedelta(minutes=app_ctx.settings.utc_offset_min))
 
     def who() -> Principal:
@@ -99,6 +98,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
         return ts.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     def say(key: str, ok: bool, **params: object) -> html.Span:
+        lang = app_ctx.lang()
         return html.Span(t(key, lang, **params), className="gw-msg-ok" if ok else "gw-msg-error")
 
     def unit_name(code: str) -> str:
@@ -174,6 +174,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
         selected: int | None,
     ) -> tuple[Component, str, int]:
         """One page of the cases in the caller's jurisdiction that match the filters, newest first."""
+        lang = app_ctx.lang()
         f = list_filter(states, codes, flags)
         total = cases.count(who(), f)
         pages = max(1, -(-total // PAGE_SIZE))
@@ -214,6 +215,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     )
     def detail(case_id: Any, _result: Any) -> tuple[Component, Any, str]:
         """The selected case (if the caller may see it), and the steps they may take on it."""
+        lang = app_ctx.lang()
         if not isinstance(case_id, int) or isinstance(case_id, bool):
             return html.P(t("cases.select_hint", lang), className="gw-empty"), None, "gw-case-actionbar gw-none"
         principal = who()
@@ -252,6 +254,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
             satisfaction: Any,
         ) -> tuple[Component, Any]:
             """Take this step on the case on screen, as it was shown (a case moved meanwhile is refused)."""
+            lang = app_ctx.lang()
             if not clicks:
                 raise PreventUpdate
             if not isinstance(shown, dict) or not isinstance(shown.get("id"), int):
@@ -308,6 +311,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     )
     def supervise(_tick: Any, _result: Any) -> Component:
         """Overdue cases in the caller's jurisdiction, most overdue first, with who owes the step."""
+        lang = app_ctx.lang()
         now = cases.now()
         found = cases.find(who(), CaseFilter(overdue_at=now, by_due=True, limit=OVERDUE_LIMIT))
         rows = []
@@ -351,6 +355,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
     )
     def scoreboard(by: Any, unit: Any, start: Any, end: Any, sort: Any) -> tuple[Component, str]:
         """The scoreboard for the chosen rows, area and period, and the link that exports it."""
+        lang = app_ctx.lang()
         sort = sort if isinstance(sort, dict) else {}
         args = {
             "by": str(by or "worker"),

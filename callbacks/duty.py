@@ -48,7 +48,7 @@ def page_for(
 ) -> html.Div:
     """Build the duty desk for a user."""
     return duty_desk(
-        app_ctx.settings.language,
+        app_ctx.lang(),
         home_name=home_name,
         user_label=user_label,
         units=filter_units(app_ctx.hierarchy, principal.unit_code),
@@ -61,7 +61,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     guard = app_ctx.guard
     actions = app_ctx.alerts
     h = app_ctx.hierarchy
-    lang = app_ctx.settings.language
 
     def selected_scope(_clicks: int | None, alert_id: Any, *_rest: Any) -> tuple[str | None, ...]:
         return (actions.unit_of(alert_id),) if alert_id is not None else ()
@@ -75,15 +74,18 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         return request.remote_addr or "-"
 
     def say(key: str, ok: bool, **params: object) -> html.Span:
+        lang = app_ctx.lang()
         return html.Span(t(key, lang, **params), className="gw-msg-ok" if ok else "gw-msg-error")
 
     def person(username: str | None) -> str:
+        lang = app_ctx.lang()
         record = app_ctx.accounts.users.by_username(username) if username else None
         if record is None or record.display_name in ("", username):
             return username or "?"
         return f"{record.display_name}（{username}）" if lang != "en" else f"{record.display_name} ({username})"
 
     def refused(out: Outcome) -> html.Span:
+        lang = app_ctx.lang()
         return say("duty.wrong_state", False, id=out.alert.id, state=t(f"alert_state.{out.alert.state.value}", lang))
 
     result = (

@@ -33,13 +33,13 @@ def page_for(
     """Build the leader's view for a user, starting at their own unit."""
     s = app_ctx.settings
     return leader_view(
-        s.language,
+        app_ctx.lang(),
         home_name=home_name,
         user_label=user_label,
         bounds=app_ctx.hierarchy.bounds(principal.unit_code),
         first_selection=selection_for(app_ctx, principal, None),
         window_minutes=s.window_minutes,
-        charts=[(c.key, t(c.title_key, s.language)) for c in CHARTS],
+        charts=[(c.key, t(c.title_key, app_ctx.lang())) for c in CHARTS],
         may_open=may_open,
         tile_url=s.tile_url,
     )
@@ -59,7 +59,6 @@ def _asked(selection: dict[str, Any] | None) -> tuple[str | None, str | None]:
 def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire the leader's side panel and charts."""
     guard = app_ctx.guard
-    lang = app_ctx.settings.language
 
     def unit_of(selection: dict[str, Any] | None) -> tuple[Principal, str]:
         principal = current_principal()
@@ -87,6 +86,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     )
     def panel(selection: dict[str, Any] | None, _tick: int | None) -> tuple[str, list[Any], list[Any]]:
         """The selected unit's name, figures and (for a grid) its people, devices, cases and alerts."""
+        lang = app_ctx.lang()
         principal, code = unit_of(selection)
         s = app_ctx.units.summary(principal, code, lang)
         title = f"{t('level.' + s.level.name.lower(), lang)} · {s.name}"
@@ -113,5 +113,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     )
     def charts(selection: dict[str, Any] | None) -> list[Any]:
         """The ten trend charts of the selected unit and its children."""
+        lang = app_ctx.lang()
         _, code = unit_of(selection)
         return [app_ctx.charts.figure(c.key, code, days=CHART_DAYS, lang=lang, theme="dark") for c in CHARTS]

@@ -35,7 +35,7 @@ def _command_center(
 ) -> Component:
     s = app_ctx.settings
     return command_center(
-        s.language,
+        app_ctx.lang(),
         home_name=home_name,
         bounds=app_ctx.hierarchy.bounds(principal.unit_code),
         window_minutes=s.window_minutes,
@@ -72,9 +72,9 @@ def _may_open(principal: Principal) -> dict[str, bool]:
 
 def layout_for(app_ctx: AppContext) -> Callable[[], html.Div]:
     """Return the layout function Dash calls on each page load: the shell for this user."""
-    lang = app_ctx.settings.language
 
     def layout() -> html.Div:
+        lang = app_ctx.lang()
         principal = current_principal()
         if principal is None:  # Dash validating at start-up; the gate never serves this to a visitor
             return html.Div(id=ids.PAGE)
@@ -99,7 +99,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire the router and the shell's notices."""
     guard = app_ctx.guard
     h = app_ctx.hierarchy
-    lang = app_ctx.settings.language
 
     app.clientside_callback(
         ClientsideFunction("gw_pages", "onPath"),
@@ -112,6 +111,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     @guard.callback(app, Output(ids.PAGE, "children"), Input(ids.PAGE_LOCATION, "pathname"), action=Action.VIEW_MAP)
     def route(pathname: str | None) -> Component:
         """Build the page at this address for the user, if their role may open it."""
+        lang = app_ctx.lang()
         principal = current_principal()
         assert principal is not None  # the guard let us in
         page = _BY_PATH.get((pathname or "").rstrip("/") or "/") if pathname else None

@@ -87,7 +87,7 @@ def page_for(
     """Build /tasks for a user: their grid's pending tasks if they visit, and the progress they may see."""
     worker = _is_worker(app_ctx, principal)
     return tasks_page(
-        app_ctx.settings.language,
+        app_ctx.lang(),
         home_name=home_name,
         user_label=user_label,
         may_open=may_open,
@@ -100,7 +100,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire the tasks page."""
     guard = app_ctx.guard
     service = app_ctx.verification
-    lang = app_ctx.settings.language
 
     def task_scope(*args: Any) -> tuple[str | None, ...]:
         task_id = args[3]
@@ -110,6 +109,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             return ()
 
     def say(key: str, ok: bool, **params: object) -> html.Span:
+        lang = app_ctx.lang()
         return html.Span(t(key, lang, **params), className="gw-msg-ok" if ok else "gw-msg-error")
 
     @guard.callback(
@@ -128,6 +128,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     )
     def complete(_p: int | None, _f: int | None, _u: int | None, task_id: Any, note: str | None) -> tuple[Any, ...]:
         """Record the chosen result on the selected task, or say what is missing."""
+        lang = app_ctx.lang()
         principal = current_principal()
         assert principal is not None  # the guard let us in
         result = _BUTTONS.get(str(ctx.triggered_id))
@@ -156,6 +157,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     )
     def refresh(_n: int | None) -> Component:
         """Redraw the progress table."""
+        lang = app_ctx.lang()
         principal = current_principal()
         assert principal is not None  # the guard let us in
         return progress_table(lang, _progress(app_ctx, principal))

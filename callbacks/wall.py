@@ -33,9 +33,9 @@ def page_for(
 ) -> Component:
     """Build the wall screen for a user (their own unit, like the command center)."""
     s = app_ctx.settings
-    titles = {c.key: t(c.title_key, s.language) for c in CHARTS}
+    titles = {c.key: t(c.title_key, app_ctx.lang()) for c in CHARTS}
     return command_center(
-        s.language,
+        app_ctx.lang(),
         home_name=home_name,
         bounds=app_ctx.hierarchy.bounds(principal.unit_code),
         window_minutes=s.window_minutes,
@@ -51,7 +51,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire rotation, the chart strip and the stale banner."""
     guard = app_ctx.guard
     h = app_ctx.hierarchy
-    lang = app_ctx.settings.language
 
     app.clientside_callback(
         ClientsideFunction("gw_wall", "rotation"),
@@ -77,6 +76,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     )
     def rotate(n: int | None) -> tuple[dict[str, Any], str]:
         """Show the next unit under the user's own (for the city: the next district), then home again."""
+        lang = app_ctx.lang()
         principal = current_principal()
         assert principal is not None  # the guard let us in
         stops = [principal.unit_code, *(u.code for u in h.children(principal.unit_code))]
@@ -92,6 +92,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     )
     def charts(_tick: int | None) -> list[Any]:
         """The strip's trend charts for the user's own unit."""
+        lang = app_ctx.lang()
         principal = current_principal()
         assert principal is not None
         code = principal.unit_code

@@ -48,6 +48,12 @@ def page_header(
             html.Nav(list(breadcrumb), id=ids.BREADCRUMB, className="gw-breadcrumb"),
             html.Nav(links, id=ids.NAV, className="gw-nav"),
             html.Div(t("status.connecting", lang), id=ids.STATUS, className="gw-status gw-status-stale"),
+            html.A(
+                t("nav.lang_switch", lang),
+                href=f"/lang/{'zh-CN' if lang == 'en' else 'en'}?next={current}",
+                id=ids.LANG_SWITCH,
+                className="gw-lang-switch",
+            ),
             html.Span(user_label, className="gw-user"),
             html.Form(
                 html.Button(t("nav.logout", lang), type="submit"),

@@ -24,6 +24,7 @@ LEVELS_SINK = "gw-levels-sink"
 KPI_VALUE = "gw-kpi-value"  # pattern-matching type: {"type": KPI_VALUE, "key": <kpi key>}
 
 # The page shell: which page the address asks for, what this user may open, and the page itself.
+LANG_SWITCH = "gw-lang-switch"  # the header's link to the other language
 PAGE_LOCATION = "gw-page-location"
 PAGE = "gw-page"
 PAGE_ACCESS = "gw-page-access"  # {path: True|False} for the pages this app has

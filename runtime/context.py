@@ -11,6 +11,7 @@ from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
+from runtime.locale import request_lang
 from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
 from runtime.verification_service import VerificationService
@@ -40,5 +41,8 @@ class AppContext:
     charts: LeaderCharts
     units: UnitDetail
     scoreboard: ScoreboardService
-
     verification: VerificationService
+
+    def lang(self) -> str:
+        """The language of the current request (the user's switch), else the installation's."""
+        return request_lang(self.settings.language)

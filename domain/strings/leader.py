@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 STRINGS: Mapping[str, tuple[str, str]] = {
     "nav.leader": ("领导视图", "Leader's view"),
+    "nav.lang_switch": ("English", "中文"),  # the other language, in its own script
     "nav.wall_screen": ("大屏", "Wall screen"),
     "leader.hint": (
         "点击地图逐级下钻：区 → 街道 → 社区 → 网格；点击上方路径返回上级。",
