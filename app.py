@@ -23,10 +23,12 @@ import api.alerts
 import api.cases
 import api.charts
 import api.ingest
+import api.patrols
+import api.photos
 import api.routes
 import security.sockets
 import security.web
-from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page
+from callbacks import alert_queue, connection, duty, kpi_strip, live_map, page, report
 from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
@@ -34,6 +36,8 @@ from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
+from runtime.patrol_service import PatrolService
+from runtime.photo_store import CasePhotos, PhotoStore
 from security.accounts import AccountService
 from security.guards import Guard
 from security.passwords import PasswordHashing
@@ -43,6 +47,7 @@ from settings import Settings, SettingsError
 from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
 from storage.chart_queries import ChartQueries
+from storage.patrol_repository import PatrolRepository
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
 from streams.connection import connect
@@ -162,6 +167,15 @@ def create_app(settings: Settings) -> Gridwatch:
         alerts=AlertActions(alert_repo, audit, hierarchy, client, keys, rules),
         cases=cases,
         charts=charts,
+        photos=CasePhotos(PhotoStore(settings.data_dir / "photos", settings.photo_max_bytes), cases.cases, audit),
+        patrols=PatrolService(
+            PatrolRepository(engine),
+            audit,
+            hierarchy,
+            cases.config.patrol,
+            cases.scope,
+            utc_offset_min=settings.utc_offset_min,
+        ),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -182,7 +196,9 @@ def create_app(settings: Settings) -> Gridwatch:
     api.alerts.register(server, ctx)
     api.cases.register(server, ctx)
     api.charts.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty):
+    api.photos.register(server, ctx)
+    api.patrols.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, report):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

@@ -11,6 +11,8 @@ from geo.hierarchy import Hierarchy
 from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
+from runtime.patrol_service import PatrolService
+from runtime.photo_store import CasePhotos
 from security.accounts import AccountService
 from security.guards import Guard
 from settings import Settings
@@ -35,3 +37,5 @@ class AppContext:
     alerts: AlertActions
     cases: CaseService
     charts: LeaderCharts
+    photos: CasePhotos  # the report feature: case photos on disk
+    patrols: PatrolService  # the report feature: patrol check-ins
