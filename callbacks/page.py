@@ -15,7 +15,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from callbacks import duty
+from callbacks import duty, report
 from callbacks.live_map import selection_for
 from domain.catalog import t
 from domain.permissions import Action, Principal, Role, allowed
@@ -58,6 +58,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("/", Action.VIEW_MAP, _command_center),
     Page("/duty", Action.ACK_ALERT, duty.page_for),  # the people who act on alerts
+    Page("/report", Action.REPORT, report.page_for),  # grid workers and community staff, on the phone
 )
 _BY_PATH = {p.path: p for p in PAGES}
 

@@ -13,7 +13,7 @@ from layouts import ids
 __all__ = ["page_header", "status_plumbing"]
 
 # (path, catalog key) of the pages, in menu order
-NAV_PAGES: tuple[tuple[str, str], ...] = (("/", "nav.wall"), ("/duty", "nav.duty"))
+NAV_PAGES: tuple[tuple[str, str], ...] = (("/", "nav.wall"), ("/duty", "nav.duty"), ("/report", "report.nav"))
 
 
 def page_header(

@@ -55,3 +55,26 @@ SOUNDS = {  # one looping tone per severity, served from assets/sounds/
     "warning": "gw-sound-warning",
     "info": "gw-sound-info",
 }
+
+# The grid worker's phone page (/report): file a case with photos, patrol check-ins (报点打卡).
+REPORT_ROOT = "gw-report-root"
+REPORT_TEXTS = "gw-report-texts"  # catalog strings the browser code needs
+REPORT_CATEGORY = "gw-report-category"
+REPORT_DESCRIPTION = "gw-report-description"
+REPORT_LOCATE = "gw-report-locate"  # "use my location" (navigator.geolocation)
+REPORT_LOCATE_STATUS = "gw-report-locate-status"
+REPORT_MAP = "gw-report-map"  # the user's own grid (or community); a click sets the location
+REPORT_PIN = "gw-report-pin"  # the chosen location on the map
+REPORT_LOCATION = "gw-report-location"  # {lon, lat, source: "gps" | "map"} or None
+REPORT_LOCATION_TEXT = "gw-report-location-text"
+REPORT_UPLOAD = "gw-report-upload"
+REPORT_UPLOAD_LIST = "gw-report-upload-list"
+REPORT_SUBMIT = "gw-report-submit"
+REPORT_ERROR = "gw-report-error"  # pattern-matching type: {"type": REPORT_ERROR, "field": <form field>}
+REPORT_RESULT = "gw-report-result"  # the new case's number and deadline, or "fix the fields"
+REPORT_DONE = "gw-report-done"  # {case_id} of the last report filed (refreshes the list, resets the form)
+REPORT_RECENT = "gw-report-recent"
+REPORT_SINK = "gw-report-sink"  # output of clientside callbacks that only act on the page
+REPORT_PATROL_STATE = "gw-report-patrol-state"  # pattern-matching type: {"type": …, "point": <point id>}
+REPORT_CHECKIN = "gw-report-checkin"  # pattern-matching type: {"type": …, "point": <point id>}
+REPORT_PATROL_MESSAGE = "gw-report-patrol-message"

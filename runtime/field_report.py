@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import shapely  # type: ignore[import-untyped, unused-ignore]
 
-from domain.catalog import t
 from domain.cases import CaseSource
+from domain.catalog import t
 from domain.patrol import valid_lonlat
 from domain.permissions import Action, Principal, allowed
 from geo.hierarchy import Hierarchy

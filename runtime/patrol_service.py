@@ -35,7 +35,7 @@ _NOTE_MAX = 500
 
 
 class PatrolError(ValueError):
-    """A check-in or listing that cannot be done; ``key``/``params`` give the catalog message, ``status`` the HTTP code."""
+    """A check-in or listing that cannot be done: ``key``/``params`` are the message, ``status`` the HTTP code."""
 
     def __init__(self, key: str, status: int, **params: object) -> None:
         super().__init__(f"{key}: {params}")

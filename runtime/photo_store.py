@@ -174,7 +174,9 @@ class CasePhotos:
         ids: list[int] = []
         for photo in photos:
             self.store.save(photo)
-            ids.append(self._cases.add_photo(case_id, photo.filename, photo.mime, len(photo.data), photo.sha256, by, now))
+            ids.append(
+                self._cases.add_photo(case_id, photo.filename, photo.mime, len(photo.data), photo.sha256, by, now)
+            )
             self._audit.append(
                 by,
                 "case.photo",

@@ -99,11 +99,7 @@ class PatrolRepository:
 
     def counts(self, grids: Collection[str] | None, start: datetime, end: datetime) -> dict[int, int]:
         """Check-ins per point id in [start, end) for some grids (None: every grid)."""
-        stmt = (
-            select(_K.c.point_id, func.count())
-            .where(_K.c.ts >= start, _K.c.ts < end)
-            .group_by(_K.c.point_id)
-        )
+        stmt = select(_K.c.point_id, func.count()).where(_K.c.ts >= start, _K.c.ts < end).group_by(_K.c.point_id)
         out: dict[int, int] = {}
         with self._engine.connect() as conn:
             if grids is None:

@@ -98,5 +98,5 @@ def test_saved_once_under_the_hash_and_read_back(store: PhotoStore) -> None:
     assert store.save(store.check(photo.data, "again.jpg")) == path
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
     for bad in ("../../etc/passwd", f"{photo.sha256}.exe", "abc.jpg"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not a stored photo name"):
             store.path_of(bad)
