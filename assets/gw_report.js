@@ -16,6 +16,22 @@
     areaStyle: function () {
       return { color: "#0969da", weight: 3, opacity: 0.9, fillColor: "#54aeff", fillOpacity: 0.12 };
     },
+    // The outline must not take the tap (the map's click sets the location); keep the map for tests.
+    onArea: function (feature, layer) {
+      layer.options.interactive = false;
+      layer.once("add", function () {
+        const map = layer._map;
+        gw.report.map = map;
+        // Fit once the container has its size (it mounts before the stylesheet applies).
+        const fit = function () {
+          map.invalidateSize({ animate: false });
+          map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
+        };
+        fit();
+        new ResizeObserver(fit).observe(map.getContainer());
+      });
+    },
+    map: null,
     fixes: 0, // locations set (for tests and diagnostics)
   };
 

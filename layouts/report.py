@@ -22,6 +22,7 @@ from layouts.alerts import attrs
 __all__ = ["PatrolRow", "report_page"]
 
 _AREA_STYLE = {"variable": "gw.report.areaStyle"}
+_AREA_ADDED = {"variable": "gw.report.onArea"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def _map(
     if tile_url:
         layers.append(dl.TileLayer(url=tile_url, attribution=""))
     if area is not None:
-        layers.append(dl.GeoJSON(data=dict(area), style=_AREA_STYLE, interactive=False))
+        layers.append(dl.GeoJSON(data=dict(area), style=_AREA_STYLE, onEachFeature=_AREA_ADDED, interactive=False))
     for p in points:
         layers.append(
             dl.CircleMarker(
@@ -82,7 +83,7 @@ def _map(
             color="#cf222e",
             fillColor="#cf222e",
             fillOpacity=0.9,
-            weight=3,
+            weight=0,  # radius 0 until a location is chosen: no stroke, or an empty pin would show as a dot
             interactive=False,
         )
     )
@@ -99,7 +100,7 @@ def _map(
     )
 
 
-def _patrols(lang: str, points: Sequence[PatrolRow]) -> html.Section:
+def _patrols(lang: str, points: Sequence[PatrolRow], *, hidden: bool) -> html.Section:
     if not points:
         rows: list[Component] = [html.P(t("patrol.none", lang), className="gw-report-empty")]
     else:
@@ -136,6 +137,7 @@ def _patrols(lang: str, points: Sequence[PatrolRow]) -> html.Section:
             html.Div(id=ids.REPORT_PATROL_MESSAGE, className="gw-report-message", role="status"),
         ],
         className="gw-report-card",
+        hidden=hidden,
     )
 
 
@@ -255,10 +257,9 @@ def report_page(
         [html.H2(t("report.recent", lang), className="gw-report-h2"), html.Div(id=ids.REPORT_RECENT)],
         className="gw-report-card",
     )
-    sections: list[Component] = [header, form]
-    if patrol_points is not None:
-        sections.append(_patrols(lang, patrol_points))
-    sections.append(recent)
+    # Kept in the tree when hidden: the check-in callback's outputs must exist on every page.
+    patrols = _patrols(lang, patrol_points or (), hidden=patrol_points is None)
+    sections: list[Component] = [header, form, patrols, recent]
     return html.Div(
         [
             dcc.Store(id=ids.REPORT_TEXTS, data=texts),

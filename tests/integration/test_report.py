@@ -221,6 +221,7 @@ def test_the_report_page_is_for_those_who_report(gw: Any) -> None:
     comm = gw.ctx.accounts.users.by_username("comm1").principal
     text = str(page.build(gw.ctx, comm, home_name="c", user_label="u", may_open=["/report"]).to_plotly_json())
     assert "gw-report-submit" in text and "gw-report-checkin" not in text  # only grid workers check in
+    assert "'hidden': True" in text
 
 
 # -- patrol check-ins ----------------------------------------------------------------------------------
