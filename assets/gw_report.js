@@ -5,6 +5,7 @@
   "use strict";
   const gw = (window.gw = window.gw || {});
   const ids = { location: "gw-report-location", status: "gw-report-locate-status" };
+  const PIN = { color: "#ffffff", weight: 3, opacity: 1, fillColor: "#cf222e", fillOpacity: 0.95 };
 
   function fill(template, values) {
     return String(template).replace(/\{(\w+)\}/g, function (m, k) {
@@ -65,12 +66,12 @@
     },
     onLocation: function (where, texts) {
       const nu = window.dash_clientside.no_update;
-      if (!where) return [nu, 0, texts.none];
+      if (!where) return [nu, Object.assign({}, PIN, { weight: 0, opacity: 0, fillOpacity: 0 }), texts.none];
       gw.report.fixes += 1;
       const text = fill(texts.chosen, {
         lon: Number(where.lon).toFixed(6), lat: Number(where.lat).toFixed(6), source: texts[where.source] || "",
       });
-      return [[where.lat, where.lon], 10, text];
+      return [[where.lat, where.lon], PIN, text];
     },
     onFiles: function (names, texts) {
       const list = names ? (Array.isArray(names) ? names : [names]) : [];

@@ -125,7 +125,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     app.clientside_callback(
         ClientsideFunction("gw_report", "onLocation"),
         Output(ids.REPORT_PIN, "center"),
-        Output(ids.REPORT_PIN, "radius"),
+        Output(ids.REPORT_PIN, "pathOptions"),
         Output(ids.REPORT_LOCATION_TEXT, "children"),
         Input(ids.REPORT_LOCATION, "data"),
         State(ids.REPORT_TEXTS, "data"),

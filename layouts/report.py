@@ -19,10 +19,11 @@ from domain.catalog import t
 from layouts import ids
 from layouts.alerts import attrs
 
-__all__ = ["PatrolRow", "report_page"]
+__all__ = ["PIN_HIDDEN", "PatrolRow", "report_page"]
 
 _AREA_STYLE = {"variable": "gw.report.areaStyle"}
 _AREA_ADDED = {"variable": "gw.report.onArea"}
+PIN_HIDDEN = {"color": "#ffffff", "weight": 0, "fillColor": "#cf222e", "fillOpacity": 0, "opacity": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +80,8 @@ def _map(
         dl.CircleMarker(
             id=ids.REPORT_PIN,
             center=[(miny + maxy) / 2, (minx + maxx) / 2],
-            radius=0,
-            color="#cf222e",
-            fillColor="#cf222e",
-            fillOpacity=0.9,
-            weight=0,  # radius 0 until a location is chosen: no stroke, or an empty pin would show as a dot
+            radius=10,
+            pathOptions=PIN_HIDDEN,  # shown once a location is chosen (assets/gw_report.js)
             interactive=False,
         )
     )

@@ -146,6 +146,8 @@ def test_a_grid_worker_files_a_case_with_a_photo_and_checks_in(
         ids.REPORT_LOCATION_TEXT,
     )
     assert f"{point.x:.3f}"[:-1] in where
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "report-located.png"))  # the pin where the map was tapped
 
     # A photo through the upload's file input.
     photo = tmp_path / "现场.png"
@@ -216,6 +218,7 @@ def test_a_grid_worker_files_a_case_with_a_photo_and_checks_in(
     )
     assert "须在 150 米以内" in refused
     browser.save_screenshot(str(ARTIFACTS / "report-patrol.png"))
+    browser.save_screenshot(str(DOCS / "report.png"))  # the README's picture: the case filed, the patrol
 
     # The city operator sees the case through the REST API, collected, with the photo.
     op = http_session(report_app.url, "op", PASSWORD)
@@ -235,5 +238,4 @@ def test_a_grid_worker_files_a_case_with_a_photo_and_checks_in(
     poll(browser, "return document.querySelector('#' + arguments[0] + ' [data-case-id]') !== null", ids.REPORT_RECENT)
     poll(browser, "return gw.report && gw.report.map !== null")
     browser.save_screenshot(str(ARTIFACTS / "report.png"))
-    browser.save_screenshot(str(DOCS / "report.png"))
     assert_clean(browser, report_app.url)
