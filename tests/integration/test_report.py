@@ -19,6 +19,7 @@ from domain.cases import CaseSource, CaseState
 from domain.patrol import distance_m
 from domain.permissions import Role
 from geo.hierarchy import Level
+from layouts import ids
 from runtime.bootstrap import PATROL_POINTS_PER_GRID, ensure_demo_city, open_database
 from runtime.case_service import NewCaseInput
 from runtime.field_report import FieldReports, ReportForm, ReportRejected, message_text
@@ -221,7 +222,21 @@ def test_the_report_page_is_for_those_who_report(gw: Any) -> None:
     comm = gw.ctx.accounts.users.by_username("comm1").principal
     text = str(page.build(gw.ctx, comm, home_name="c", user_label="u", may_open=["/report"]).to_plotly_json())
     assert "gw-report-submit" in text and "gw-report-checkin" not in text  # only grid workers check in
-    assert "'hidden': True" in text
+    assert patrol_section(page.build(gw.ctx, comm, home_name="c", user_label="u", may_open=[])).hidden is True
+    assert not patrol_section(built).hidden
+
+
+def patrol_section(root: Any) -> Any:
+    """The page's patrol card: the component that holds the check-in message."""
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        kids = getattr(node, "children", None)
+        kids = kids if isinstance(kids, list) else [kids] if kids is not None else []
+        if any(getattr(k, "id", None) == ids.REPORT_PATROL_MESSAGE for k in kids):
+            return node
+        todo += [k for k in kids if hasattr(k, "children")]
+    raise AssertionError("no patrol section")
 
 
 # -- patrol check-ins ----------------------------------------------------------------------------------
