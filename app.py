@@ -25,12 +25,14 @@ import api.charts
 import api.ingest
 import api.locale
 import api.open311
+import api.patrols
+import api.photos
 import api.routes
 import api.scoreboard
 import api.verification
 import security.sockets
 import security.web
-from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page, tasks, wall
+from callbacks import alert_queue, connection, duty, kpi_strip, leader, live_map, page, report, tasks, wall
 from callbacks import cases as case_pages
 from domain.scoreboard import load_weights
 from geo.hierarchy import Hierarchy
@@ -40,6 +42,8 @@ from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
+from runtime.patrol_service import PatrolService
+from runtime.photo_store import CasePhotos, PhotoStore
 from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
 from runtime.verification_service import verification_service_for
@@ -53,6 +57,7 @@ from storage.alert_repository import AlertRepository
 from storage.audit_repository import AuditRepository
 from storage.chart_queries import ChartQueries
 from storage.device_repository import DeviceRepository
+from storage.patrol_repository import PatrolRepository
 from storage.repositories import GeoRepository
 from storage.scoreboard_queries import ScoreboardQueries
 from storage.user_repository import UserRepository
@@ -196,6 +201,15 @@ def create_app(settings: Settings) -> Gridwatch:
             utc_offset_min=settings.utc_offset_min,
         ),
         verification=verification_service_for(engine, hierarchy, raiser, alert_repo),
+        photos=CasePhotos(PhotoStore(settings.data_dir / "photos", settings.photo_max_bytes), cases.cases, audit),
+        patrols=PatrolService(
+            PatrolRepository(engine),
+            audit,
+            hierarchy,
+            cases.config.patrol,
+            cases.scope,
+            utc_offset_min=settings.utc_offset_min,
+        ),
     )
     server = Flask("gridwatch")
     server.config["SECRET_KEY"] = _secret_key(settings)
@@ -220,7 +234,9 @@ def create_app(settings: Settings) -> Gridwatch:
     api.locale.register(server, ctx)
     api.scoreboard.register(server, ctx)
     api.verification.register(server, ctx)
-    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages, tasks):
+    api.photos.register(server, ctx)
+    api.patrols.register(server, ctx)
+    for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages, tasks, report):
         panel.register(app, ctx)
     socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
     rooms = SocketRooms(socketio, hierarchy, guard)

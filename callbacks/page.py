@@ -15,7 +15,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from callbacks import cases, duty, leader, tasks, wall
+from callbacks import cases, duty, leader, report, tasks, wall
 from callbacks.live_map import selection_for
 from domain.catalog import t
 from domain.permissions import Action, Principal, Role, allowed
@@ -62,6 +62,7 @@ PAGES: tuple[Page, ...] = (
     Page("/leader", Action.VIEW_KPIS, leader.page_for),  # leaders and staff: drill-down, figures, trends
     Page("/cases", Action.VIEW_CASES, cases.page_for),  # cases, supervision, the scoreboard
     Page("/tasks", Action.VIEW_CASES, tasks.page_for),  # verification tasks: grid workers visit, staff watch
+    Page("/report", Action.REPORT, report.page_for),  # grid workers and community staff, on the phone
 )
 _BY_PATH = {p.path: p for p in PAGES}
 

@@ -20,6 +20,7 @@ NAV_PAGES: tuple[tuple[str, str], ...] = (
     ("/duty", "nav.duty"),
     ("/cases", "cases.nav"),
     ("/tasks", "nav.tasks"),
+    ("/report", "report.nav"),
 )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy import Engine
 
+from domain.catalog import t
 from domain.devices import Device, DeviceType
 from geo.demo_city import DemoCitySpec, generate_demo_city
 from geo.hierarchy import Hierarchy, Level
@@ -16,13 +17,15 @@ from geo.sampling import random_points_in_each
 from settings import Settings
 from storage.database import make_engine
 from storage.migrate import upgrade_to_head
+from storage.patrol_repository import NewPoint, PatrolRepository
 from storage.repositories import DeviceRepository, GeoRepository, MetaRepository
 
-__all__ = ["demo_spec", "ensure_demo_city", "open_database"]
+__all__ = ["demo_patrol_points", "demo_spec", "ensure_demo_city", "ensure_patrol_points", "open_database"]
 
 log = logging.getLogger(__name__)
 
 GEO_SOURCE_KEY = "geo_source"
+PATROL_POINTS_PER_GRID = 3  # places a demo grid worker walks past every day
 
 # Device mix of a typical grid: gates and smoke detectors everywhere, the rest thinner.
 _DEVICE_MIX: tuple[tuple[DeviceType, float], ...] = (
@@ -86,9 +89,34 @@ def ensure_demo_city(
         geo.replace_all(units)
         hierarchy = Hierarchy(units)
         DeviceRepository(engine).add_many(demo_devices(hierarchy, settings.devices_per_grid, spec.seed))
+        PatrolRepository(engine).delete_all()  # the old points lie in grids that no longer exist
+        ensure_patrol_points(engine, hierarchy, spec.seed, settings.language)
         meta.set(GEO_SOURCE_KEY, wanted)
         return hierarchy
-    return Hierarchy(geo.load_units())
+    hierarchy = Hierarchy(geo.load_units())
+    if source is not None and source.startswith("demo:"):
+        ensure_patrol_points(engine, hierarchy, spec.seed, settings.language)  # a demo city from before patrols
+    return hierarchy
+
+
+def ensure_patrol_points(engine: Engine, hierarchy: Hierarchy, seed: int, lang: str) -> int:
+    """Place the demo patrol points in every grid unless the city has points already; return how many were added."""
+    repo = PatrolRepository(engine)
+    if repo.count_points():
+        return 0
+    return repo.add_points(demo_patrol_points(hierarchy, PATROL_POINTS_PER_GRID, seed, lang))
+
+
+def demo_patrol_points(hierarchy: Hierarchy, per_grid: int, seed: int, lang: str) -> list[NewPoint]:
+    """Place ``per_grid`` patrol points at random inside every grid, the same for the same seed."""
+    rng = np.random.default_rng(seed + 2)
+    grids = hierarchy.at_level(Level.GRID)
+    placed = random_points_in_each([g.geometry for g in grids], per_grid, rng)
+    return [
+        NewPoint(grid.code, t("patrol.point_name", lang, grid=grid.name, n=n), round(lon, 7), round(lat, 7))
+        for grid, points in zip(grids, placed, strict=True)
+        for n, (lon, lat) in enumerate(points, start=1)
+    ]
 
 
 def demo_devices(hierarchy: Hierarchy, per_grid: int, seed: int) -> list[Device]:

@@ -12,6 +12,8 @@ from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
 from runtime.leader_charts import LeaderCharts
 from runtime.locale import request_lang
+from runtime.patrol_service import PatrolService
+from runtime.photo_store import CasePhotos
 from runtime.scoreboard_service import ScoreboardService
 from runtime.unit_detail import UnitDetail
 from runtime.verification_service import VerificationService
@@ -42,6 +44,8 @@ class AppContext:
     units: UnitDetail
     scoreboard: ScoreboardService
     verification: VerificationService
+    photos: CasePhotos  # the report feature: case photos on disk
+    patrols: PatrolService  # the report feature: patrol check-ins
 
     def lang(self) -> str:
         """The language of the current request (the user's switch), else the installation's."""

@@ -167,6 +167,7 @@ class CaseFilter:
     service_codes: Collection[str] = ()
     source: CaseSource | None = None
     assignee: str | None = None
+    reporter: str | None = None  # only cases this person (or system) filed
     overdue_at: datetime | None = None  # only cases whose deadline is before this
     since: datetime | None = None  # created at or after
     until: datetime | None = None  # created before
@@ -389,6 +390,8 @@ def _where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(_C.c.source == f.source.value)
     if f.assignee:
         stmt = stmt.where(_C.c.assignee == f.assignee)
+    if f.reporter:
+        stmt = stmt.where(_C.c.reporter == f.reporter)
     if f.overdue_at is not None:
         stmt = stmt.where(_C.c.due_at < f.overdue_at, _C.c.state.in_(_TIMED))
     if f.since is not None:
