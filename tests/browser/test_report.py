@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def field_error(browser: webdriver.Chrome, field: str) -> str:
 
 
 def test_a_grid_worker_files_a_case_with_a_photo_and_checks_in(
-    report_app: ReportApp, browser: webdriver.Chrome, tmp_path: Path
+    report_app: ReportApp, browser: webdriver.Chrome, browsers: Callable[..., webdriver.Chrome], tmp_path: Path
 ) -> None:
     browser.set_window_size(*PHONE)
     sign_in(browser, report_app.url, "worker", then="/report")
@@ -239,3 +239,19 @@ def test_a_grid_worker_files_a_case_with_a_photo_and_checks_in(
     poll(browser, "return gw.report && gw.report.map !== null")
     browser.save_screenshot(str(ARTIFACTS / "report.png"))
     assert_clean(browser, report_app.url)
+
+    # And the city operator, on the cases page, sees it on the dispatch list, ready to accept.
+    desk = browsers()
+    sign_in(desk, report_app.url, "op", then="/cases")
+    row = poll(
+        desk,
+        "const r = document.querySelector('#' + arguments[0] + ' tr[data-case-id=\"' + arguments[1] + '\"]');"
+        "return r && r.textContent",
+        ids.CASES_LIST,
+        str(case_id),
+        timeout=30,
+    )
+    assert "待受理" in row, row
+    desk.find_element(By.CSS_SELECTOR, f'#{ids.CASES_LIST} tr[data-case-id="{case_id}"]').click()
+    poll(desk, "return document.getElementById(arguments[0]) !== null", ids.case_action("accept"), timeout=20)
+    assert_clean(desk, report_app.url)
