@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from app import create_app
 from domain.case_config import load_case_config
@@ -135,6 +135,7 @@ def sb(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[
                     done_at=at,
                 )
             )
+        conn.execute(delete(PatrolPointRow.__table__))  # the demo city's points: this test brings its own
         points = {}
         for name, grid in (("p1", g1), ("p2", g1), ("p3", g2), ("p4", far)):
             points[name] = conn.execute(
