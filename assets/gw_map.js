@@ -80,8 +80,10 @@
       const level = levels[code];
       gw.levels[code] = level;
       const layer = gw.layers[code];
+      // A resync repeats mostly unchanged levels: restyling those would only queue redraws.
       if (layer && layer.setStyle && layer.feature && layer.feature.properties.level !== 1) {
-        layer.setStyle({ fillColor: fill(level) });
+        const colour = fill(level);
+        if (layer.options.fillColor !== colour) layer.setStyle({ fillColor: colour });
       }
     }
     gw.updates += 1;
@@ -96,13 +98,14 @@
   };
 
   gw.resync = function () {
-    gw.resyncs += 1;
+    const mine = ++gw.resyncs;
     return fetch("/api/v1/map/snapshot", { credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
         if (!r.ok) throw new Error("snapshot " + r.status);
         return r.json();
       })
       .then(function (snap) {
+        if (mine !== gw.resyncs) return; // a later resync is under way: its answer is newer
         // Units missing from the snapshot are quiet (level 0).
         const all = {};
         for (const code in gw.levels) all[code] = 0;
@@ -164,6 +167,10 @@
     },
     onSelection: function (selection) {
       if (!selection) return window.dash_clientside.no_update;
+      // The first selection means a map page has mounted: colour it from the snapshot now, in
+      // parallel with the geometry, rather than after the socket connects (the connect still
+      // resyncs, covering pushes sent in between).
+      if (!gw.selection && gw.resyncs === 0) gw.resync();
       gw.selection = selection;
       gw.fit();
       return selection.unit ? "/api/v1/geo/grid/" + selection.unit + ".geojson" : "/api/v1/geo/empty.geojson";

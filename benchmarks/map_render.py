@@ -90,9 +90,10 @@ FIRST_RENDER = """
   const B = (window.__bench = { checks: 0 });
   function complete() {
     const gw = window.gw;
-    if (!gw || !gw.layers || gw.seq < want.seq) return false;
-    if (B.synced === undefined) B.synced = performance.now();
+    if (!gw || !gw.layers) return false;
+    if (B.synced === undefined && gw.seq >= want.seq) B.synced = performance.now();
     let renderer = null;
+    let coloured = true;
     for (const code of want.districts) {
       const l = gw.layers[code];
       if (!l || !l._map) return false;
@@ -100,9 +101,11 @@ FIRST_RENDER = """
     }
     for (const code in want.streets) {
       const l = gw.layers[code];
-      if (!l || !l._map || l.options.fillColor !== want.streets[code]) return false;
+      if (!l || !l._map) return false;
+      coloured = coloured && l.options.fillColor === want.streets[code];
     }
     if (B.layers === undefined) B.layers = performance.now();
+    if (!coloured || B.synced === undefined) return false;
     return gw.fitted !== undefined && !!renderer && !renderer._redrawRequest;
   }
   function frame() {
@@ -286,10 +289,11 @@ def bench_app(seed: int = 7) -> Iterator[BenchApp]:
                     app.publish(
                         app.shifted([u.code for lv in Level if lv is not Level.CITY for u in city.at_level(lv)])
                     )
+                    setup_s = time.monotonic() - started
                     print(
-                        f"city: {len(city.at_level(Level.GRID)):,} grids, {len(city.at_level(Level.STREET))} streets, "
-                        f"{len(city.at_level(Level.DISTRICT))} districts; set up in {time.monotonic() - started:.0f} s; "
-                        f"{os.cpu_count()} CPUs; load average {_load()}",
+                        f"city: {len(city.at_level(Level.GRID)):,} grids, {len(city.at_level(Level.STREET))} streets,"
+                        f" {len(city.at_level(Level.DISTRICT))} districts; set up in {setup_s:.0f} s;"
+                        f" {os.cpu_count()} CPUs; load average {_load()}",
                         flush=True,
                     )
                     yield app
@@ -365,7 +369,7 @@ def _clock_offset_ms(browser: webdriver.Chrome, samples: int = 15) -> float:
 def _level_frames(browser: webdriver.Chrome) -> list[int]:
     """Sizes (bytes) of the Socket.IO level frames received since the last call."""
     sizes = []
-    for entry in browser.get_log("performance"):
+    for entry in browser.get_log("performance"):  # type: ignore[no-untyped-call]
         msg = json.loads(entry["message"])["message"]
         if msg.get("method") == "Network.webSocketFrameReceived":
             payload = msg["params"]["response"].get("payloadData", "")
