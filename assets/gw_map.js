@@ -10,6 +10,7 @@
   gw.seq = 0;       // sequence number of the last applied delta
   gw.updates = 0;   // deltas applied (for tests and diagnostics)
   gw.resyncs = 0;
+  gw.resyncApplied = 0; // the number of the resync whose snapshot was applied last
   gw.staleAfterMs = 5000;
 
   function fill(level) {
@@ -105,7 +106,8 @@
         return r.json();
       })
       .then(function (snap) {
-        if (mine !== gw.resyncs) return; // a later resync is under way: its answer is newer
+        if (mine < gw.resyncApplied) return; // a later resync's (newer) answer came first
+        gw.resyncApplied = mine;
         // Units missing from the snapshot are quiet (level 0).
         const all = {};
         for (const code in gw.levels) all[code] = 0;
@@ -119,6 +121,25 @@
         console.warn("gridwatch resync failed", err);
       });
   };
+
+  // As soon as the map mounts, fetch its snapshot and its city-zoom geometry (into the HTTP
+  // cache, where the layers' own requests find it) in parallel: waiting for Dash to load the
+  // layers' code, and for the socket to connect before the snapshot, made the first render of
+  // /wall about half a second slower (docs/performance.md). The connect still resyncs,
+  // covering pushes sent in between.
+  const mounted = new MutationObserver(function () {
+    if (!document.getElementById("gw-map")) return;
+    mounted.disconnect();
+    if (gw.resyncs === 0) gw.resync();
+    ["/api/v1/geo/street.geojson", "/api/v1/geo/district.geojson"].forEach(function (url) {
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) {
+          return r.arrayBuffer();
+        })
+        .catch(function () {}); // only a head start: the layer fetches it again if this failed
+    });
+  });
+  mounted.observe(document.documentElement, { childList: true, subtree: true });
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.gw = {
@@ -167,10 +188,6 @@
     },
     onSelection: function (selection) {
       if (!selection) return window.dash_clientside.no_update;
-      // The first selection means a map page has mounted: colour it from the snapshot now, in
-      // parallel with the geometry, rather than after the socket connects (the connect still
-      // resyncs, covering pushes sent in between).
-      if (!gw.selection && gw.resyncs === 0) gw.resync();
       gw.selection = selection;
       gw.fit();
       return selection.unit ? "/api/v1/geo/grid/" + selection.unit + ".geojson" : "/api/v1/geo/empty.geojson";
