@@ -427,7 +427,8 @@ class Recolours:
     in_page: list[float]
     bytes_: list[int]
     units: int
-    missing: int
+    unseen: int  # never reached the page's code: lost, or merged by Dash with the next (a gap)
+    gaps: int  # reached it out of sequence: the page resynced from the snapshot instead
     undrawn: int
 
 
@@ -476,7 +477,8 @@ def recolour(
         in_page=[r["tFrame"] - r["tIn"] for r in mine],
         bytes_=_level_frames(browser),
         units=max(sent.values()),
-        missing=len(sent) - len(mine),
+        unseen=len(set(sent) - {r["seq"] for r in rows}),
+        gaps=sum(1 for r in rows if r["seq"] in sent and not r["applied"]),
         undrawn=sum(1 for r in mine if not r["drawn"]),
     )
 
@@ -578,8 +580,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, r in (("100 grids", few), (f"{whole.units:,} units", whole)):
         print(
             f"recolour {name}: server→page p50 {_pct(r.to_page, 0.5):.1f} ms, page→frame p50 "
-            f"{_pct(r.in_page, 0.5):.1f} ms; {len(r.to_frame)} deltas, {r.missing} missing, {r.undrawn} frames"
-            " with the redraw still pending",
+            f"{_pct(r.in_page, 0.5):.1f} ms; {len(r.to_frame)} deltas timed, {r.unseen} never reached the page's code"
+            f" (merged by Dash or lost), {r.gaps} out of sequence (resynced); {r.undrawn} frames with the redraw"
+            " still pending",
             flush=True,
         )
     print(f"heap samples during the run (MB, no GC): {', '.join(f'{s:.1f}' for s in samples)}", flush=True)
