@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
 DEV    := $(VENV)/.requirements-dev.stamp
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-memory clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,13 +33,17 @@ format: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle and under load
+bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle and under load; map render
 	$(PY) -m benchmarks.worker_throughput
 	$(PY) -m benchmarks.ingest_scaling
 	$(PY) -m benchmarks.http_ingest
 	$(PY) -m benchmarks.geo_lookup
 	$(PY) -m benchmarks.alert_throughput
 	$(PY) -m benchmarks.alert_latency
+	$(PY) -m benchmarks.map_render
+
+bench-memory: $(DEV)  ## the JS heap of a /wall page over DURATION seconds of live deltas (default 1800)
+	$(PY) -m benchmarks.wall_memory
 
 clean:
 	rm -rf $(VENV) var tests/artifacts

@@ -62,7 +62,8 @@ def register(server: Flask, ctx: AppContext) -> None:
         snap = read_snapshot(ctx.redis, ctx.keys)
         levels = snap["levels"]
         assert isinstance(levels, dict)
-        mine = {c: v for c, v in levels.items() if guard.in_scope(principal, c)}
+        whole = principal.unit_code == h.city.code  # everything is in scope: skip 13,000 checks
+        mine = levels if whole else {c: v for c, v in levels.items() if guard.in_scope(principal, c)}
         city_view = principal.unit_code == h.city.code and allowed(principal, Action.VIEW_KPIS)
         kpis = snap["kpis"] if city_view else {}
         assert isinstance(kpis, dict)

@@ -10,6 +10,7 @@
   gw.seq = 0;       // sequence number of the last applied delta
   gw.updates = 0;   // deltas applied (for tests and diagnostics)
   gw.resyncs = 0;
+  gw.resyncApplied = 0; // the number of the resync whose snapshot was applied last
   gw.staleAfterMs = 5000;
 
   function fill(level) {
@@ -80,8 +81,10 @@
       const level = levels[code];
       gw.levels[code] = level;
       const layer = gw.layers[code];
+      // A resync repeats mostly unchanged levels: restyling those would only queue redraws.
       if (layer && layer.setStyle && layer.feature && layer.feature.properties.level !== 1) {
-        layer.setStyle({ fillColor: fill(level) });
+        const colour = fill(level);
+        if (layer.options.fillColor !== colour) layer.setStyle({ fillColor: colour });
       }
     }
     gw.updates += 1;
@@ -96,13 +99,15 @@
   };
 
   gw.resync = function () {
-    gw.resyncs += 1;
+    const mine = ++gw.resyncs;
     return fetch("/api/v1/map/snapshot", { credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
         if (!r.ok) throw new Error("snapshot " + r.status);
         return r.json();
       })
       .then(function (snap) {
+        if (mine < gw.resyncApplied) return; // a later resync's (newer) answer came first
+        gw.resyncApplied = mine;
         // Units missing from the snapshot are quiet (level 0).
         const all = {};
         for (const code in gw.levels) all[code] = 0;
@@ -116,6 +121,25 @@
         console.warn("gridwatch resync failed", err);
       });
   };
+
+  // As soon as the map mounts, fetch its snapshot and its city-zoom geometry (into the HTTP
+  // cache, where the layers' own requests find it) in parallel: waiting for Dash to load the
+  // layers' code, and for the socket to connect before the snapshot, made the first render of
+  // /wall about half a second slower (docs/performance.md). The connect still resyncs,
+  // covering pushes sent in between.
+  const mounted = new MutationObserver(function () {
+    if (!document.getElementById("gw-map")) return;
+    mounted.disconnect();
+    if (gw.resyncs === 0) gw.resync();
+    ["/api/v1/geo/street.geojson", "/api/v1/geo/district.geojson"].forEach(function (url) {
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) {
+          return r.arrayBuffer();
+        })
+        .catch(function () {}); // only a head start: the layer fetches it again if this failed
+    });
+  });
+  mounted.observe(document.documentElement, { childList: true, subtree: true });
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.gw = {

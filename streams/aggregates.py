@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import redis
@@ -26,7 +26,15 @@ from geo.hierarchy import Hierarchy, Level
 from streams.keys import RedisKeys
 from streams.lease import Lease
 
-__all__ = ["MapAggregator", "TickResult", "decode_push", "encode_push", "read_snapshot"]
+__all__ = [
+    "MapAggregator",
+    "TickResult",
+    "decode_push",
+    "encode_push",
+    "levels_push",
+    "publish_levels",
+    "read_snapshot",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,27 @@ def decode_push(raw: bytes | str) -> tuple[str, object]:
     """Unwrap a UI message from the push channel."""
     msg = json.loads(raw)
     return str(msg["event"]), msg["data"]
+
+
+def levels_push(seq: int, ts: float, changed: Mapping[str, int]) -> str:
+    """Encode a numbered level delta for the push channel (``ts``: when it leaves the server)."""
+    return encode_push("levels", {"seq": seq, "ts": ts, "levels": dict(changed)})
+
+
+def publish_levels(
+    client: redis.Redis, keys: RedisKeys, changed: Mapping[str, int], clock: Callable[[], float] = time.time
+) -> int:
+    """Store changed levels in the snapshot, number them and push them, as a tick does; return the seq.
+
+    For tools that drive the screens' path without events (benchmarks): the message is stamped
+    just before it is published, so ``ts`` is the moment the delta leaves the server.
+    """
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(keys.map_levels, mapping=dict(changed))  # type: ignore[arg-type]
+    pipe.incr(keys.map_seq)
+    seq = int(pipe.execute()[1])
+    client.publish(keys.push_channel, levels_push(seq, clock(), changed))
+    return seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +253,8 @@ class MapAggregator:
         seq = int(results[1]) if changed else None
         out = self._r.pipeline(transaction=False)
         if changed:
-            levels_msg = {"seq": seq, "ts": now, "levels": changed}
-            out.publish(self._keys.push_channel, encode_push("levels", levels_msg))
+            assert seq is not None
+            out.publish(self._keys.push_channel, levels_push(seq, now, changed))
         kpi_msg = {"ts": now, **kpis.as_dict(), "display": render_kpis(kpis)}
         out.publish(self._keys.push_channel, encode_push("kpis", kpi_msg))
         out.execute()
