@@ -32,7 +32,7 @@ def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp
     assert js(browser, BANNER) is False  # live: no banner
     # Rotation: after ten seconds the wall shows the first district, and says so.
     first = city.at_level(Level.DISTRICT)[0]
-    poll(browser, "return gw.selection && gw.selection.unit === arguments[0]", first.code, timeout=30)
+    poll(browser, "return gw.selection && gw.selection.unit === arguments[0]", first.code, timeout=60)
     assert first.name in js(browser, f"return document.getElementById('{ids.WALL_ROTATION}').textContent")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall.png"))
