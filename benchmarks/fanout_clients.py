@@ -17,6 +17,7 @@ with the cookie headers as a JSON list in ``GW_FANOUT_COOKIES`` (client i uses c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -78,10 +79,8 @@ async def worker(url: str, count: int, event: str, cookies: list[str]) -> None:
                 fails[0] += 1
 
     tc = time.time()
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*(conn(i, c) for i, c in enumerate(clients))), timeout=180)
-    except TimeoutError:
-        pass
     connected = sum(1 for c in clients if c.connected)
     print(json.dumps({"ready": connected, "fails": fails[0], "conn_s": time.time() - tc}), flush=True)
     line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
@@ -111,13 +110,13 @@ async def worker(url: str, count: int, event: str, cookies: list[str]) -> None:
     )
 
     async def disc(c: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):  # teardown only
             await asyncio.wait_for(c.disconnect(), 5)
-        except Exception:  # noqa: BLE001, S110 - teardown only
-            pass
 
     await asyncio.gather(*(disc(c) for c in clients))
 
 
 if __name__ == "__main__":
-    asyncio.run(worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(os.environ.get("GW_FANOUT_COOKIES", "[]"))))
+    asyncio.run(
+        worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(os.environ.get("GW_FANOUT_COOKIES", "[]")))
+    )

@@ -41,6 +41,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
 import redis
 
 from geo.hierarchy import Hierarchy, Level
@@ -130,40 +131,40 @@ def peer_frame_bytes() -> int:
     return 1 + len(packet.Packet(packet.EVENT, data=["tick", data]).encode().encode())
 
 
-def run_peer(knobs: Knobs) -> tuple[list[Step], int | None, str]:
-    """Run the peer script; its steps, its largest passing N, and its final line."""
+def run_peer(knobs: Knobs, n: int) -> tuple[Step | None, str]:
+    """Run the peer script on one rung (LADDER=n, the other knobs as ours); its step and its final line."""
     if not PEER.exists():
-        return [], None, f"peer script {PEER} is absent: no ratio"
-    proc = subprocess.run(
-        ["bash", str(PEER)], env={**os.environ, **knobs.env()}, capture_output=True, text=True, timeout=1800
+        return None, f"peer script {PEER} is absent: no ratio"
+    proc = subprocess.run(  # noqa: S603 - the peer script at a fixed path
+        ["bash", str(PEER)],  # noqa: S607
+        env={**os.environ, **knobs.env(), "LADDER": str(n)},
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     last = lines[-1] if lines else ""
-    m = re.match(r"socketio-fanout: (\d+) clients", last)
-    if proc.returncode != 0 or not m:
-        return [], None, f"peer failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}"
-    size = peer_frame_bytes()
-    steps = []
+    if proc.returncode != 0 or not last.startswith("socketio-fanout:"):
+        return None, f"peer failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}"
     for ln in lines:
         s = _PEER_STEP.search(ln)
         if s:
             g = s.groups()
-            steps.append(
-                Step(
-                    n=int(g[0]),
-                    connected=int(g[1]),
-                    delivery=float(g[2]) / 100,
-                    delivered=int(g[3]),
-                    expected=int(g[4]),
-                    p50=float(g[5]),
-                    p99=float(g[6]),
-                    srv_cpu=int(g[7]) / 100,
-                    cli_cpu=int(g[8]) / 100,
-                    passed=g[9] == "PASS",
-                    frame_bytes=size,
-                )
+            step = Step(
+                n=int(g[0]),
+                connected=int(g[1]),
+                delivery=float(g[2]) / 100,
+                delivered=int(g[3]),
+                expected=int(g[4]),
+                p50=float(g[5]),
+                p99=float(g[6]),
+                srv_cpu=int(g[7]) / 100,
+                cli_cpu=int(g[8]) / 100,
+                passed=g[9] == "PASS",
+                frame_bytes=peer_frame_bytes(),
             )
-    return steps, int(m.group(1)), last
+            return step, last
+    return None, f"peer printed no step: {last}"
 
 
 # -- Gridwatch ---------------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ class City:
 
 
 def _app(args: Sequence[str], env: dict[str, str], stdin: str | None = None) -> None:
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - our own app.py
         [sys.executable, str(ROOT / "app.py"), *args],
         env=env,
         cwd=ROOT,
@@ -256,7 +257,9 @@ class Publisher:
             if self._stop.wait(max(0.0, nxt - time.time())):
                 return
             seq += 1
-            changed = {self._grids[(seq + i * stride) % len(self._grids)]: (seq + i) % 4 for i in range(LEVELS_PER_PUSH)}
+            changed = {
+                self._grids[(seq + i * stride) % len(self._grids)]: (seq + i) % 4 for i in range(LEVELS_PER_PUSH)
+            }
             self._r.publish(self._channel, encode_push("levels", {"seq": seq, "ts": time.time(), "levels": changed}))
             self.sent += 1
 
@@ -297,7 +300,13 @@ def gridwatch_step(city: City, n: int, knobs: Knobs, cookies: list[str], logs: P
     base = f"http://127.0.0.1:{port}"
     log = (logs / f"serve-{n}.log").open("wb")
     env = city.env | {"GRIDWATCH_PORT": str(port), "GRIDWATCH_HOST": "127.0.0.1"}
-    srv = subprocess.Popen([sys.executable, "-W", "ignore", str(ROOT / "app.py"), "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    srv = subprocess.Popen(  # noqa: S603 - our own app.py
+        [sys.executable, "-W", "ignore", str(ROOT / "app.py"), "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     workers: list[subprocess.Popen[str]] = []
     try:
         _wait_http(f"{base}/healthz")
@@ -310,7 +319,9 @@ def gridwatch_step(city: City, n: int, knobs: Knobs, cookies: list[str], logs: P
                 err = (logs / f"clients-{n}-{i}.err").open("w")
                 cmd = [sys.executable, "-W", "ignore", "-m", "benchmarks.fanout_clients", base, str(k), "levels"]
                 workers.append(
-                    subprocess.Popen(cmd, cwd=ROOT, env=wenv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+                    subprocess.Popen(  # noqa: S603 - our own client module
+                        cmd, cwd=ROOT, env=wenv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+                    )
                 )
             for w in workers:
                 json.loads(_readline(w))
@@ -372,29 +383,58 @@ def _readline(proc: subprocess.Popen[str]) -> str:
     return line
 
 
-def run_gridwatch(knobs: Knobs, logs: Path) -> tuple[list[Step], int, int]:
-    """The whole ladder on Gridwatch; the steps, the largest passing N, and how many logins."""
+@dataclass
+class Ladder:
+    """Both ladders, climbed side by side: on each rung the peer, then Gridwatch, each until it fails."""
+
+    peer: list[Step]
+    ours: list[Step]
+    peer_best: int | None
+    best: int
+    peer_note: str
+    sessions: int
+
+
+def climb(knobs: Knobs, logs: Path, *, with_peer: bool) -> Ladder:
+    """Run the rungs alternately, so both stacks meet the same load on the shared machine."""
+    out = Ladder([], [], 0 if with_peer else None, 0, "" if with_peer else "peer skipped (--no-peer): no ratio", 0)
     with tempfile.TemporaryDirectory(prefix="gw-fanout-") as tmp_name, small_city(Path(tmp_name)) as city:
-        cookies: list[str] = []
-        steps: list[Step] = []
-        best = 0
-        for i, n in enumerate(knobs.ladder):
-            if i == 0:  # log in once, against the first server; the sessions live in Redis, so they outlive it
-                cookies = _first_logins(city, knobs, logs)
-            step = gridwatch_step(city, n, knobs, cookies, logs)
-            steps.append(step)
-            _print_step("gridwatch", step)
-            if not step.passed:
+        cookies = _first_logins(city, logs)  # sessions live in Redis: they outlive each step's server
+        out.sessions = len(cookies)
+        peer_on, ours_on = with_peer, True
+        for n in knobs.ladder:
+            if peer_on:
+                step, note = run_peer(knobs, n)
+                if step is None:
+                    out.peer_best, out.peer_note, peer_on = None, note, False
+                else:
+                    out.peer.append(step)
+                    out.peer_note = note
+                    _print_step("peer", step)
+                    peer_on = step.passed
+                    out.peer_best = n if step.passed else out.peer_best
+            if ours_on:
+                ours = gridwatch_step(city, n, knobs, cookies, logs)
+                out.ours.append(ours)
+                _print_step("gridwatch", ours)
+                ours_on = ours.passed
+                out.best = n if ours.passed else out.best
+            if not (peer_on or ours_on):
                 break
-            best = n
-        return steps, best, len(cookies)
+    return out
 
 
-def _first_logins(city: City, knobs: Knobs, logs: Path) -> list[str]:
+def _first_logins(city: City, logs: Path) -> list[str]:
     port = _free_port()
     env = city.env | {"GRIDWATCH_PORT": str(port), "GRIDWATCH_HOST": "127.0.0.1"}
     with (logs / "serve-login.log").open("wb") as log:
-        srv = subprocess.Popen([sys.executable, "-W", "ignore", str(ROOT / "app.py"), "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        srv = subprocess.Popen(  # noqa: S603 - our own app.py
+            [sys.executable, "-W", "ignore", str(ROOT / "app.py"), "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             _wait_http(f"http://127.0.0.1:{port}/healthz")
             return [login_cookie(f"http://127.0.0.1:{port}", username, first=True) for username, _, _ in city.accounts]
@@ -409,7 +449,8 @@ def _print_step(who: str, s: Step) -> None:
     print(
         f"  {who:9} N={s.n:5d}: connected {s.connected}/{s.n}, delivery {s.delivery * 100:.2f}% "
         f"({s.delivered}/{s.expected}, gaps {s.gaps}, repeats {s.repeats}), p50 {s.p50:.1f} ms p99 {s.p99:.1f} ms, "
-        f"{size}/update, cpu server {s.srv_cpu * 100:.0f}% client {s.cli_cpu * 100:.0f}% -> {'PASS' if s.passed else 'FAIL'}",
+        f"{size}/update, cpu server {s.srv_cpu * 100:.0f}% client {s.cli_cpu * 100:.0f}% "
+        f"-> {'PASS' if s.passed else 'FAIL'}",
         flush=True,
     )
 
@@ -442,23 +483,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
     load0 = os.getloadavg()
     print(
-        f"socket fan-out ({knobs.hz:g} Hz per client, ladder {knobs.ladder}, warm {knobs.warm:g}s, window {knobs.window:g}s, "
+        f"socket fan-out ({knobs.hz:g} Hz per client, ladder {knobs.ladder}, warm {knobs.warm:g}s, "
+        f"window {knobs.window:g}s, "
         f"p99 <= {knobs.p99_max:g} ms, client procs {knobs.procs}, {os.cpu_count()} cpu shared with the clients, "
         f"load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f})",
         flush=True,
     )
-    peer_steps: list[Step] = []
-    peer_best: int | None = None
-    if args.no_peer:
-        peer_note = "peer skipped (--no-peer): no ratio"
-    else:
-        peer_steps, peer_best, peer_note = run_peer(knobs)
-        for s in peer_steps:
-            _print_step("peer", s)
-    print(f"  peer: {peer_note}", flush=True)
     logs = args.logs or Path(tempfile.mkdtemp(prefix="gw-fanout-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
-    ours, best, sessions = run_gridwatch(knobs, logs)
+    lad = climb(knobs, logs, with_peer=not args.no_peer)
+    peer_steps, peer_best, ours, best, sessions = lad.peer, lad.peer_best, lad.ours, lad.best, lad.sessions
+    print(f"  peer: {lad.peer_note}", flush=True)
     load1 = os.getloadavg()
     print()
     print(table(peer_steps, ours))
@@ -466,12 +501,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratio = f"{best / peer_best:.2f}x" if peer_best else "n/a"
     last = next((s for s in ours if s.n == best), None)
     fail = next((s for s in ours if not s.passed), None)
-    det = f"p99 {last.p99:.0f} ms p50 {last.p50:.1f} ms delivery {last.delivery * 100:.2f}% at {best}" if last else "none passed"
+    det = (
+        f"p99 {last.p99:.0f} ms p50 {last.p50:.1f} ms delivery {last.delivery * 100:.2f}% at {best}"
+        if last
+        else "none passed"
+    )
     if fail:
-        det += f"; next step {fail.n}: p99 {fail.p99:.0f} ms, delivery {fail.delivery * 100:.2f}%, connected {fail.connected}"
+        det += f"; next step {fail.n}: p99 {fail.p99:.0f} ms, delivery {fail.delivery * 100:.2f}%"
+        det += f", connected {fail.connected}"
     else:
         det += "; ladder top reached, ceiling is higher"
-    print(f"largest passing N: gridwatch {best}, peer {peer_best if peer_best is not None else 'n/a'}; ratio ours/peer {ratio}")
+    print(
+        f"largest passing N: gridwatch {best}, peer {peer_best if peer_best is not None else 'n/a'}; "
+        f"ratio ours/peer {ratio}"
+    )
     print(
         f"socket-fanout: {best} clients (max N with p99<= {knobs.p99_max:.0f} ms at {knobs.hz:g} Hz per client; {det}; "
         f"peer {peer_best if peer_best is not None else 'n/a'}, ratio {ratio}; {len(ours) and sessions} login sessions "
