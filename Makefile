@@ -33,13 +33,14 @@ format: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle and under load
+bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle and under load; Socket.IO fan-out beside the bare stack
 	$(PY) -m benchmarks.worker_throughput
 	$(PY) -m benchmarks.ingest_scaling
 	$(PY) -m benchmarks.http_ingest
 	$(PY) -m benchmarks.geo_lookup
 	$(PY) -m benchmarks.alert_throughput
 	$(PY) -m benchmarks.alert_latency
+	$(PY) -m benchmarks.socket_fanout
 
 clean:
 	rm -rf $(VENV) var tests/artifacts

@@ -493,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     lad = climb(knobs, logs, with_peer=not args.no_peer)
     peer_steps, peer_best, ours, best, sessions = lad.peer, lad.peer_best, lad.ours, lad.best, lad.sessions
-    print(f"  peer: {lad.peer_note}", flush=True)
+    print(f"  peer, last line of its last rung: {lad.peer_note}", flush=True)
     load1 = os.getloadavg()
     print()
     print(table(peer_steps, ours))
