@@ -33,7 +33,7 @@ format: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle and under load; map render
+bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency; map render; Socket.IO fan-out beside the bare stack
 	$(PY) -m benchmarks.worker_throughput
 	$(PY) -m benchmarks.ingest_scaling
 	$(PY) -m benchmarks.http_ingest
@@ -41,6 +41,7 @@ bench: $(DEV)  ## throughput beside the raw Redis ceiling; alert latency idle an
 	$(PY) -m benchmarks.alert_throughput
 	$(PY) -m benchmarks.alert_latency
 	$(PY) -m benchmarks.map_render
+	$(PY) -m benchmarks.socket_fanout
 
 bench-memory: $(DEV)  ## the JS heap of a /wall page over DURATION seconds of live deltas (default 1800)
 	$(PY) -m benchmarks.wall_memory

@@ -47,12 +47,15 @@ class SocketRooms:
         self._lock = threading.Lock()
         self._members: dict[str, _Member] = {}
         self._units: Counter[str] = Counter()
+        self._kpi_units: Counter[str] = Counter()  # kept on connect/disconnect, not worked out per push
 
     def add(self, sid: str, token: str, user_id: int, unit: str, kpis: bool) -> None:
         """Record a connected socket."""
         with self._lock:
             self._members[sid] = _Member(token, user_id, unit, kpis)
             self._units[unit] += 1
+            if kpis:
+                self._kpi_units[unit] += 1
 
     def remove(self, sid: str) -> None:
         """Forget a disconnected socket."""
@@ -62,6 +65,10 @@ class SocketRooms:
                 self._units[member.unit] -= 1
                 if self._units[member.unit] <= 0:
                     del self._units[member.unit]
+                if member.kpis:
+                    self._kpi_units[member.unit] -= 1
+                    if self._kpi_units[member.unit] <= 0:
+                        del self._kpi_units[member.unit]
 
     def sids(self, *, token: str | None = None, user_id: int | None = None) -> list[str]:
         """Sockets of one session or of one user."""
@@ -79,7 +86,12 @@ class SocketRooms:
         """Disconnect sockets whose session ended (expired, or revoked while we missed the notice)."""
         with self._lock:
             members = list(self._members.items())
-        gone = [sid for sid, m in members if not still_valid(m.token, m.user_id)]
+        # Many sockets share one session (tabs of one browser, screens of one wall): ask once per session.
+        verdicts: dict[tuple[str, int], bool] = {}
+        for _, m in members:
+            if (m.token, m.user_id) not in verdicts:
+                verdicts[(m.token, m.user_id)] = still_valid(m.token, m.user_id)
+        gone = [sid for sid, m in members if not verdicts[(m.token, m.user_id)]]
         for sid in gone:
             self._sio.server.disconnect(sid, namespace="/")
         return len(gone)
@@ -94,7 +106,7 @@ class SocketRooms:
             return
         with self._lock:
             units = list(self._units)
-            kpi_units = {m.unit for m in self._members.values() if m.kpis}
+            kpi_units = list(self._kpi_units)
         if event == "levels" and isinstance(data, Mapping):
             levels: Mapping[str, int] = data.get("levels", {})
             for unit in units:

@@ -74,3 +74,29 @@ def test_the_sweep_drops_sockets_of_expired_sessions(gw: Any) -> None:
     dropped = gw.rooms.sweep(lambda token, user_id: gw.ctx.accounts.sessions.user_of(token) == user_id)
     assert dropped >= 1
     assert wait_disconnected(sock)
+
+
+def test_the_sweep_asks_once_per_session_and_drops_every_tab_of_an_ended_one(gw: Any) -> None:
+    make_user(gw.ctx.accounts, "tabs", Role.DUTY_STAFF, gw.ctx.hierarchy.city.code)
+    make_user(gw.ctx.accounts, "other", Role.DUTY_STAFF, gw.ctx.hierarchy.city.code)
+    http = gw.server.test_client()
+    login(http, "tabs")
+    tabs = [gw.socketio.test_client(gw.server, flask_test_client=http) for _ in range(3)]  # one browser, 3 tabs
+    other = connected_socket(gw, "other")
+    assert all(t.is_connected() for t in tabs)
+    record = gw.ctx.accounts.users.by_username("tabs")
+    assert record is not None
+    sessions = gw.ctx.accounts.sessions
+    asked: list[tuple[str, int]] = []
+
+    def still_valid(token: str, user_id: int) -> bool:  # the tabs' session has ended
+        asked.append((token, user_id))
+        return user_id != record.id and sessions.user_of(token) == user_id
+
+    dropped = gw.rooms.sweep(still_valid)
+    assert dropped == 3
+    assert [uid for _, uid in asked].count(record.id) == 1  # three sockets, one question
+    assert len(asked) == len(set(asked))  # and never twice about one session
+    assert all(wait_disconnected(t) for t in tabs)
+    assert other.is_connected()
+    other.disconnect()
