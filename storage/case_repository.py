@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Row, Select, Table, false, func, insert, or_, select, update
+from sqlalchemy import Engine, Row, Select, Table, func, insert, or_, select, update
 
 from domain.cases import TERMINAL, CaseAction, CaseSource, CaseState
 from storage.case_models import CaseFileRow, CasePhotoRow, CaseStepRow
+from storage.unit_filter import scoped
 
 __all__ = [
     "CaseFilter",
@@ -376,10 +377,7 @@ _PLAIN = frozenset(
 
 
 def _where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
-    if f.units is not None:
-        units = list(f.units)
-        in_units = or_(*(_C.c.unit_code.in_(chunk) for chunk in _chunks(units))) if units else false()
-        stmt = stmt.where(in_units)
+    stmt = scoped(stmt, _C.c.unit_code, f.units)
     if f.states:
         stmt = stmt.where(_C.c.state.in_([s.value for s in f.states]))
     if f.open_only:

@@ -12,11 +12,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Engine, Select, Table, false, func, or_, select
+from sqlalchemy import Engine, Select, Table, func, select
 
 from storage.alert_models import AlertRow
 from storage.case_models import CaseFileRow, CaseStepRow, PatrolCheckinRow, PatrolPointRow
 from storage.types import UtcDateTime
+from storage.unit_filter import scoped
 
 __all__ = ["ChartQueries"]
 
@@ -25,23 +26,8 @@ _S = cast(Table, CaseStepRow.__table__)
 _A = cast(Table, AlertRow.__table__)
 _K = cast(Table, PatrolCheckinRow.__table__)
 _P = cast(Table, PatrolPointRow.__table__)
-_CHUNK = 900
 _OPEN = ("collected", "accepted", "dispatched", "handling", "feedback", "verified", "closed")
 _UTC = UtcDateTime()
-
-
-def _in(column: Any, units: Collection[str] | None) -> ColumnElement[bool] | None:
-    if units is None:
-        return None
-    codes = list(units)
-    if not codes:
-        return false()
-    return or_(*(column.in_(codes[i : i + _CHUNK]) for i in range(0, len(codes), _CHUNK)))
-
-
-def _scoped(stmt: Select[Any], column: Any, units: Collection[str] | None) -> Select[Any]:
-    cond = _in(column, units)
-    return stmt if cond is None else stmt.where(cond)
 
 
 def _utc(value: Any) -> datetime:
@@ -63,12 +49,12 @@ class ChartQueries:
     def cases_created(self, units: Collection[str] | None, since: datetime) -> list[tuple[datetime, str, str]]:
         """(created_at, service_code, source) of cases created since."""
         stmt = select(_C.c.created_at, _C.c.service_code, _C.c.source).where(_C.c.created_at >= since)
-        return [(_utc(t), c, s) for t, c, s in self._rows(_scoped(stmt, _C.c.unit_code, units))]
+        return [(_utc(t), c, s) for t, c, s in self._rows(scoped(stmt, _C.c.unit_code, units))]
 
     def timed_steps(self, units: Collection[str] | None, since: datetime) -> list[tuple[datetime, bool]]:
         """(ts, on_time) of every step that left a state with a deadline, since."""
         stmt = select(_S.c.ts, _S.c.on_time).where(_S.c.ts >= since, _S.c.on_time.is_not(None))
-        return [(_utc(t), bool(o)) for t, o in self._rows(_scoped(stmt, _S.c.unit_code, units))]
+        return [(_utc(t), bool(o)) for t, o in self._rows(scoped(stmt, _S.c.unit_code, units))]
 
     def overdue_open(self, units: Collection[str] | None, now: datetime) -> list[tuple[str, str, int]]:
         """(unit_code, service_code, cases) of open cases past their deadline now."""
@@ -77,32 +63,32 @@ class ChartQueries:
             .where(_C.c.state.in_(_OPEN), _C.c.due_at < now)
             .group_by(_C.c.unit_code, _C.c.service_code)
         )
-        return [(u, c, int(n)) for u, c, n in self._rows(_scoped(stmt, _C.c.unit_code, units))]
+        return [(u, c, int(n)) for u, c, n in self._rows(scoped(stmt, _C.c.unit_code, units))]
 
     def evaluations(self, units: Collection[str] | None, since: datetime) -> list[tuple[datetime, int]]:
         """(evaluated at, satisfaction 1–5) of cases evaluated since."""
         stmt = select(_C.c.updated_at, _C.c.satisfaction).where(
             _C.c.state == "evaluated", _C.c.satisfaction.is_not(None), _C.c.updated_at >= since
         )
-        return [(_utc(t), int(s)) for t, s in self._rows(_scoped(stmt, _C.c.unit_code, units))]
+        return [(_utc(t), int(s)) for t, s in self._rows(scoped(stmt, _C.c.unit_code, units))]
 
     def alerts_raised(self, units: Collection[str] | None, since: datetime) -> list[tuple[datetime, str]]:
         """(first_seen, rule_key) of alerts raised since."""
         stmt = select(_A.c.first_seen, _A.c.rule_key).where(_A.c.first_seen >= since)
-        return [(_utc(t), k) for t, k in self._rows(_scoped(stmt, _A.c.unit_code, units))]
+        return [(_utc(t), k) for t, k in self._rows(scoped(stmt, _A.c.unit_code, units))]
 
     def checkins(self, units: Collection[str] | None, since: datetime) -> list[tuple[datetime, int]]:
         """(ts, point_id) of patrol check-ins since."""
         stmt = select(_K.c.ts, _K.c.point_id).where(_K.c.ts >= since)
-        return [(_utc(t), int(p)) for t, p in self._rows(_scoped(stmt, _K.c.grid_code, units))]
+        return [(_utc(t), int(p)) for t, p in self._rows(scoped(stmt, _K.c.grid_code, units))]
 
     def patrol_points(self, units: Collection[str] | None) -> int:
         """How many active patrol points the units have."""
         stmt = select(func.count()).select_from(_P).where(_P.c.active.is_(True))
-        rows = self._rows(_scoped(stmt, _P.c.grid_code, units))
+        rows = self._rows(scoped(stmt, _P.c.grid_code, units))
         return int(rows[0][0]) if rows else 0
 
     def case_counts(self, units: Collection[str] | None, since: datetime) -> Counter[str]:
         """Cases created since, by state."""
         stmt = select(_C.c.state, func.count()).where(_C.c.created_at >= since).group_by(_C.c.state)
-        return Counter({s: int(n) for s, n in self._rows(_scoped(stmt, _C.c.unit_code, units))})
+        return Counter({s: int(n) for s, n in self._rows(scoped(stmt, _C.c.unit_code, units))})

@@ -11,13 +11,14 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, Date, Engine, Select, Table, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Date, Engine, Select, Table, case, func, select
 from sqlalchemy import cast as sql_cast
 
 from domain.permissions import Role
 from domain.scoreboard import Tally
 from storage.case_models import CaseFileRow, PatrolCheckinRow, PatrolPointRow, VerificationTaskRow
 from storage.models import UserRow
+from storage.unit_filter import scoped
 
 __all__ = ["By", "ScoreboardQueries"]
 
@@ -27,21 +28,6 @@ _V = cast(Table, VerificationTaskRow.__table__)
 _K = cast(Table, PatrolCheckinRow.__table__)
 _P = cast(Table, PatrolPointRow.__table__)
 _U = cast(Table, UserRow.__table__)
-_CHUNK = 900
-
-
-def _in(column: Any, units: Collection[str] | None) -> ColumnElement[bool] | None:
-    if units is None:
-        return None
-    codes = list(units)
-    if not codes:
-        return false()
-    return or_(*(column.in_(codes[i : i + _CHUNK]) for i in range(0, len(codes), _CHUNK)))
-
-
-def _scoped(stmt: Select[Any], column: Any, units: Collection[str] | None) -> Select[Any]:
-    cond = _in(column, units)
-    return stmt if cond is None else stmt.where(cond)
 
 
 def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -90,7 +76,7 @@ class ScoreboardQueries:
                 satisfaction_sum=int(sat),
                 satisfaction_n=int(sat_n),
             )
-            for k, n, ok, timed, reopened, sat, sat_n in self._rows(_scoped(stmt, _C.c.unit_code, units))
+            for k, n, ok, timed, reopened, sat, sat_n in self._rows(scoped(stmt, _C.c.unit_code, units))
         }
 
     def verifications(
@@ -105,7 +91,7 @@ class ScoreboardQueries:
         )
         return {
             k: Tally(verifications=int(n), verifications_passed=int(ok))
-            for k, n, ok in self._rows(_scoped(stmt, _V.c.grid_code, units))
+            for k, n, ok in self._rows(scoped(stmt, _V.c.grid_code, units))
         }
 
     def checkins(
@@ -113,7 +99,7 @@ class ScoreboardQueries:
     ) -> dict[str, Tally]:
         """Patrol check-ins in [since, until), per person or per grid; at most ``per_day`` per point and day."""
         key = _K.c.username if by == "worker" else _K.c.grid_code
-        visits = _scoped(
+        visits = scoped(
             select(key.label("key"), _K.c.point_id, self._local_day(_K.c.ts).label("day"), func.count().label("n"))
             .where(_K.c.ts >= since, _K.c.ts < until)
             .group_by(key, _K.c.point_id, self._local_day(_K.c.ts)),
@@ -127,19 +113,19 @@ class ScoreboardQueries:
     def patrol_points(self, units: Collection[str] | None) -> dict[str, int]:
         """Active patrol points per grid."""
         stmt = select(_P.c.grid_code, func.count()).where(_P.c.active.is_(True)).group_by(_P.c.grid_code)
-        return {g: int(n) for g, n in self._rows(_scoped(stmt, _P.c.grid_code, units))}
+        return {g: int(n) for g, n in self._rows(scoped(stmt, _P.c.grid_code, units))}
 
     def grid_workers(self, units: Collection[str] | None) -> dict[str, tuple[str, str]]:
         """Enabled grid workers bound to the units: username → (display name, grid code)."""
         stmt = select(_U.c.username, _U.c.display_name, _U.c.unit_code).where(
             _U.c.role == Role.GRID_WORKER.value, _U.c.disabled.is_(False)
         )
-        return {u: (name or u, grid) for u, name, grid in self._rows(_scoped(stmt, _U.c.unit_code, units))}
+        return {u: (name or u, grid) for u, name, grid in self._rows(scoped(stmt, _U.c.unit_code, units))}
 
     def display_names(self, usernames: Collection[str]) -> dict[str, str]:
         """Display names of some accounts (people who handled cases but are no grid workers)."""
         names = list(usernames)
         if not names:
             return {}
-        stmt = _scoped(select(_U.c.username, _U.c.display_name), _U.c.username, names)
+        stmt = scoped(select(_U.c.username, _U.c.display_name), _U.c.username, names)
         return {u: name or u for u, name in self._rows(stmt)}
