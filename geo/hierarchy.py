@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,6 +152,24 @@ class Hierarchy:
             If no unit has that code.
         """
         return self._children[code]
+
+    def parts(self, code: str) -> tuple[Unit, ...]:
+        """Return what a breakdown of ``code`` is made of: its children, or the unit itself for a grid.
+
+        Raises
+        ------
+        KeyError
+            If no unit has that code.
+        """
+        return self._children[code] or (self.get(code),)
+
+    def part_containing(self, code: str, parts: Collection[str]) -> str | None:
+        """Return the one of ``parts`` that ``code`` is or lies under; None if none is, or the code is unknown."""
+        if code in parts:
+            return code
+        if code not in self:
+            return None
+        return next((a for a in self.ancestors(code) if a in parts), None)
 
     def ancestors(self, code: str) -> tuple[str, ...]:
         """Return the codes from the parent of ``code`` up to the city, nearest first.

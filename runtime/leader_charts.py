@@ -104,24 +104,7 @@ class LeaderCharts:
 
     def _children(self, unit_code: str) -> list[tuple[str, str]]:
         """(code, name) of the unit's children; a grid stands for itself."""
-        kids = self._h.children(unit_code)
-        if not kids:
-            u = self._h.get(unit_code)
-            return [(u.code, u.name)]
-        return [(k.code, k.name) for k in kids]
-
-    def _child_of(self, unit_code: str) -> Callable[[str], str | None]:
-        """Map any code of the subtree to the child of ``unit_code`` it lies in."""
-        child_codes = {c for c, _ in self._children(unit_code)}
-
-        def find(code: str) -> str | None:
-            if code in child_codes:
-                return code
-            if code not in self._h:
-                return None
-            return next((a for a in self._h.ancestors(code) if a in child_codes), None)
-
-        return find
+        return [(u.code, u.name) for u in self._h.parts(unit_code)]
 
     def _category_name(self, code: str, lang: str) -> str:
         c = self._cases.categories_by_code.get(code)
@@ -151,11 +134,10 @@ class LeaderCharts:
         return [DailyRate(d, done[d], n) for d, n in total.items()]
 
     def _overdue(self, unit: str, days: int, lang: str) -> list[UnitCount]:
-        child_of = self._child_of(unit)
         names = dict(self._children(unit))
         counts: Counter[tuple[str, str]] = Counter()
         for code, service, n in self._q.overdue_open(self._subtree(unit), self._clock()):
-            child = child_of(code)
+            child = self._h.part_containing(code, names)
             if child is not None:
                 counts[(child, self._category_name(service, lang))] += n
         return [UnitCount(c, names[c], k, n) for (c, k), n in counts.items()]

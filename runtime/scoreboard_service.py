@@ -9,6 +9,7 @@ A viewer sees their own subtree only (any unit inside it may be asked for); view
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -204,7 +205,7 @@ class ScoreboardService:
         else:
             children = self._children(unit)
             tallies = {code: Tally() for code in children}
-            group = self._child_of(set(children))
+            group = functools.partial(self._h.part_containing, parts=children.keys())
             parts += (expected_checkins(points, days, self._per_day),)
             names = dict(children)
         for part in parts:
@@ -218,21 +219,7 @@ class ScoreboardService:
 
     def _children(self, unit: str) -> dict[str, str]:
         """code → name of the unit's children; a grid stands for itself."""
-        kids = self._h.children(unit)
-        if not kids:
-            u = self._h.get(unit)
-            return {u.code: u.name}
-        return {k.code: k.name for k in kids}
-
-    def _child_of(self, child_codes: set[str]) -> Callable[[str], str | None]:
-        def find(code: str) -> str | None:
-            if code in child_codes:
-                return code
-            if code not in self._h:
-                return None
-            return next((a for a in self._h.ancestors(code) if a in child_codes), None)
-
-        return find
+        return {u.code: u.name for u in self._h.parts(unit)}
 
 
 def safe_cell(text: str) -> str:
