@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash import ctx as dash_ctx
+from dash.development.base_component import Component
 
 from domain.permissions import Action, Principal
 from geo.hierarchy import Level
 from layouts import ids
+from layouts.command_center import command_center
 from runtime.context import AppContext
 from security.guards import current_principal
 
-__all__ = ["register", "selection_for"]
+__all__ = ["command_center_for", "register", "selection_for"]
 
 
 def _path(app_ctx: AppContext, home: str, code: str) -> list[str]:
@@ -53,6 +56,30 @@ def selection_for(
         "bounds": list(h.bounds(selected)),
         "crumbs": [[c, h.get(c).name] for c in path],
     }
+
+
+def command_center_for(
+    app_ctx: AppContext,
+    principal: Principal,
+    *,
+    home_name: str,
+    user_label: str,
+    may_open: Sequence[str],
+    wall_charts: Sequence[tuple[str, str]] | None = None,
+) -> Component:
+    """Build the command center (or, with ``wall_charts``, the wall screen) for a user's own unit."""
+    s = app_ctx.settings
+    return command_center(
+        app_ctx.lang(),
+        home_name=home_name,
+        bounds=app_ctx.hierarchy.bounds(principal.unit_code),
+        window_minutes=s.window_minutes,
+        user_label=user_label,
+        first_selection=selection_for(app_ctx, principal, None),
+        may_open=may_open,
+        tile_url=s.tile_url,
+        wall_charts=wall_charts,
+    )
 
 
 def _clicked(click: dict[str, Any] | None) -> str | None:

@@ -8,7 +8,7 @@ knows and says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dash import ClientsideFunction, Dash, Input, Output, State, html
@@ -16,11 +16,10 @@ from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from callbacks import cases, duty, leader, report, tasks, wall
-from callbacks.live_map import selection_for
+from callbacks.live_map import command_center_for
 from domain.catalog import t
 from domain.permissions import Action, Principal, Role, allowed
 from layouts import ids
-from layouts.command_center import command_center
 from layouts.shell import page_shell
 from runtime.context import AppContext
 from security.guards import current_principal
@@ -28,22 +27,6 @@ from security.guards import current_principal
 __all__ = ["PAGES", "Page", "layout_for", "register", "validation_layout"]
 
 Build = Callable[..., Component]  # (app_ctx, principal, *, home_name, user_label, may_open) -> page
-
-
-def _command_center(
-    app_ctx: AppContext, principal: Principal, *, home_name: str, user_label: str, may_open: Sequence[str]
-) -> Component:
-    s = app_ctx.settings
-    return command_center(
-        app_ctx.lang(),
-        home_name=home_name,
-        bounds=app_ctx.hierarchy.bounds(principal.unit_code),
-        window_minutes=s.window_minutes,
-        user_label=user_label,
-        first_selection=selection_for(app_ctx, principal, None),
-        may_open=may_open,
-        tile_url=s.tile_url,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +39,7 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
-    Page("/", Action.VIEW_MAP, _command_center),
+    Page("/", Action.VIEW_MAP, command_center_for),
     Page("/duty", Action.ACK_ALERT, duty.page_for),  # the people who act on alerts
     Page("/wall", Action.VIEW_KPIS, wall.page_for),  # the wall of screens: large type, trends, rotation
     Page("/leader", Action.VIEW_KPIS, leader.page_for),  # leaders and staff: drill-down, figures, trends

@@ -13,12 +13,11 @@ from typing import Any
 from dash import ClientsideFunction, Dash, Input, Output
 from dash.development.base_component import Component
 
-from callbacks.live_map import selection_for
+from callbacks.live_map import command_center_for, selection_for
 from domain.catalog import t
 from domain.permissions import Action, Principal
 from figures.leader_charts import CHARTS
 from layouts import ids
-from layouts.command_center import command_center
 from runtime.context import AppContext
 from security.guards import current_principal
 
@@ -32,17 +31,13 @@ def page_for(
     app_ctx: AppContext, principal: Principal, *, home_name: str, user_label: str, may_open: Sequence[str]
 ) -> Component:
     """Build the wall screen for a user (their own unit, like the command center)."""
-    s = app_ctx.settings
     titles = {c.key: t(c.title_key, app_ctx.lang()) for c in CHARTS}
-    return command_center(
-        app_ctx.lang(),
+    return command_center_for(
+        app_ctx,
+        principal,
         home_name=home_name,
-        bounds=app_ctx.hierarchy.bounds(principal.unit_code),
-        window_minutes=s.window_minutes,
         user_label=user_label,
-        first_selection=selection_for(app_ctx, principal, None),
         may_open=may_open,
-        tile_url=s.tile_url,
         wall_charts=[(key, titles[key]) for key in WALL_CHART_KEYS],
     )
 
