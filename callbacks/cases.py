@@ -25,6 +25,7 @@ from domain.catalog import t
 from domain.permissions import Action, Principal, Role, allowed
 from layouts import ids
 from layouts.cases import case_detail, case_list, cases_page, overdue_list, score_table
+from layouts.message import message
 from runtime.case_service import CaseError
 from runtime.case_supervisor import responsible_unit
 from runtime.context import AppContext
@@ -98,8 +99,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:  # one small function per 
         return ts.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     def say(key: str, ok: bool, **params: object) -> html.Span:
-        lang = app_ctx.lang()
-        return html.Span(t(key, lang, **params), className="gw-msg-ok" if ok else "gw-msg-error")
+        return message(t(key, app_ctx.lang(), **params), ok)
 
     def unit_name(code: str) -> str:
         return h.get(code).name if code in h else code

@@ -18,6 +18,7 @@ from domain.permissions import Action, Principal
 from geo.hierarchy import Hierarchy, Level
 from layouts import ids
 from layouts.duty import duty_desk
+from layouts.message import message
 from runtime.alert_actions import MissingInput, Outcome
 from runtime.context import AppContext
 from security.guards import current_principal
@@ -74,8 +75,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         return request.remote_addr or "-"
 
     def say(key: str, ok: bool, **params: object) -> html.Span:
-        lang = app_ctx.lang()
-        return html.Span(t(key, lang, **params), className="gw-msg-ok" if ok else "gw-msg-error")
+        return message(t(key, app_ctx.lang(), **params), ok)
 
     def person(username: str | None) -> str:
         lang = app_ctx.lang()

@@ -24,6 +24,7 @@ from domain.permissions import Action, Principal, Role
 from geo.hierarchy import Level
 from layouts import ids
 from layouts.alerts import attrs
+from layouts.message import message
 from layouts.report import PatrolRow, report_page
 from runtime.context import AppContext
 from runtime.field_report import DESCRIPTION_MAX, FieldReports, ReportForm, ReportRejected, message_text
@@ -105,9 +106,6 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     def local(ts: datetime | None) -> str:
         return ts.astimezone(tz).strftime("%Y-%m-%d %H:%M") if ts else ""
 
-    def say(text: str, ok: bool) -> html.Span:
-        return html.Span(text, className="gw-msg-ok" if ok else "gw-msg-error")
-
     app.clientside_callback(
         ClientsideFunction("gw_report", "locate"),
         Output(ids.REPORT_LOCATE_STATUS, "children"),
@@ -181,7 +179,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         except ReportRejected as exc:
             errors = {k: message_text(v, lang) for k, v in exc.errors.items()}
             general = errors.pop("form", None) or t("report.fix_fields", lang)
-            return [errors.get(f, "") for f in fields], say(general, False), None
+            return [errors.get(f, "") for f in fields], message(general, False), None
         due = local(case.due_at)
         done = t("report.done", lang, id=case.id, due=due) if due else t("report.done_no_due", lang, id=case.id)
         result = html.Span(done, className="gw-msg-ok", **attrs({"data-case-id": str(case.id)}))
@@ -239,7 +237,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         principal = who()
         where = location if isinstance(location, dict) else {}
         if where.get("lon") is None or where.get("lat") is None:
-            message = say(t("patrol.error.no_location", lang), False)
+            said = message(t("patrol.error.no_location", lang), False)
         else:
             try:
                 done = app_ctx.patrols.check_in(
@@ -251,11 +249,11 @@ def register(app: Dash, app_ctx: AppContext) -> None:
                     source=str(where.get("source") or "map")[:8],
                 )
                 key = "patrol.checked_in" if done.counted else "patrol.checked_again"
-                message = say(t(key, lang, name=done.point.name, m=round(done.checkin.distance_m)), True)
+                said = message(t(key, lang, name=done.point.name, m=round(done.checkin.distance_m)), True)
             except PatrolError as exc:
-                message = say(t(exc.key, lang, **exc.params), False)
+                said = message(t(exc.key, lang, **exc.params), False)
         rows = {r.id: r for r in _patrol_rows(app_ctx, principal) or []}
         points = [o["id"]["point"] for o in ctx.outputs_list[1]]
         texts = [rows[p].status_text if p in rows else "" for p in points]
         classes = [f"gw-patrol-state gw-patrol-{rows[p].status}" if p in rows else "gw-patrol-state" for p in points]
-        return message, texts, classes
+        return said, texts, classes

@@ -21,6 +21,7 @@ from domain.permissions import Action, Principal, allowed
 from domain.verification import TaskResult, TaskState
 from geo.hierarchy import Level
 from layouts import ids
+from layouts.message import message
 from layouts.tasks import ProgressRow, TaskOption, progress_table, task_options, tasks_page
 from runtime.context import AppContext
 from runtime.verification_service import VerificationError
@@ -109,8 +110,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
             return ()
 
     def say(key: str, ok: bool, **params: object) -> html.Span:
-        lang = app_ctx.lang()
-        return html.Span(t(key, lang, **params), className="gw-msg-ok" if ok else "gw-msg-error")
+        return message(t(key, app_ctx.lang(), **params), ok)
 
     @guard.callback(
         app,
