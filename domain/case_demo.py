@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.case_config import Category
-from domain.cases import CaseAction, CaseSource, CaseState
+from domain.cases import CaseAction, CaseSource, CaseState, plan
 
 __all__ = ["DESCRIPTIONS", "DemoCaseOdds", "PlannedStep", "plan_life"]
 
@@ -51,6 +51,7 @@ class PlannedStep:
     """One step of a demo case: when it happens and what it is."""
 
     at: datetime
+    from_state: CaseState
     action: CaseAction
     note: str = ""
     satisfaction: int | None = None
@@ -64,15 +65,6 @@ _NEXT: Mapping[CaseState, CaseAction] = {
     CaseState.FEEDBACK: CaseAction.VERIFY,
     CaseState.VERIFIED: CaseAction.CLOSE,
     CaseState.CLOSED: CaseAction.EVALUATE,
-}
-_AFTER: Mapping[CaseAction, CaseState] = {
-    CaseAction.ACCEPT: CaseState.ACCEPTED,
-    CaseAction.DISPATCH: CaseState.DISPATCHED,
-    CaseAction.START: CaseState.HANDLING,
-    CaseAction.FEEDBACK: CaseState.FEEDBACK,
-    CaseAction.VERIFY: CaseState.VERIFIED,
-    CaseAction.CLOSE: CaseState.CLOSED,
-    CaseAction.REOPEN: CaseState.HANDLING,
 }
 
 
@@ -102,18 +94,19 @@ def plan_life(
     while state is not CaseState.EVALUATED:
         at += _wait(rng, category.limit(state), odds) / speed
         if state is CaseState.COLLECTED and rng.random() < odds.reject:
-            steps.append(PlannedStep(at, CaseAction.REJECT, note="不属于受理范围"))
+            steps.append(PlannedStep(at, state, CaseAction.REJECT, note="不属于受理范围"))
             return steps
         if state is CaseState.FEEDBACK and not reopened and rng.random() < odds.reopen:
             reopened = True
-            steps.append(PlannedStep(at, CaseAction.REOPEN, note="核查未通过，需重新处置"))
-            state = CaseState.HANDLING
+            step = PlannedStep(at, state, CaseAction.REOPEN, note="核查未通过，需重新处置")
+            steps.append(step)
+            state = plan(state, step.action, source=source, reason=step.note).to_state
             continue
         action = _NEXT[state]
         if action is CaseAction.EVALUATE:
             score = rng.choices(range(1, 6), weights=odds.satisfaction_weights)[0]
-            steps.append(PlannedStep(at, action, satisfaction=score if source is CaseSource.HOTLINE else None))
+            steps.append(PlannedStep(at, state, action, satisfaction=score if source is CaseSource.HOTLINE else None))
             return steps
-        steps.append(PlannedStep(at, action))
-        state = _AFTER[action]
+        steps.append(PlannedStep(at, state, action))
+        state = plan(state, action, source=source).to_state
     return steps

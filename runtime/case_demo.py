@@ -178,27 +178,14 @@ class CaseDemo:
 
     def _advance(self, case: CaseRecord, category: Category) -> None:
         steps = plan_life(self._rng, category, case.source, case.state_since, speed=self._speed)
-        step = next((s for s in steps if _from_state(s.action) is case.state), None)
+        # the next planned step from where the case is; the live demo never re-opens a case
+        step = next((s for s in steps if s.from_state is case.state and s.action is not CaseAction.REOPEN), None)
         if step is None:
             return
         try:
             _take(self._service, self._actors, case, step)
         except CaseError as exc:  # someone moved it by hand in the meantime: fine
             log.debug("demo step on case %d refused: %s", case.id, exc)
-
-
-def _from_state(action: CaseAction) -> CaseState | None:
-    """The state an action of the demo's plan is taken from (reopen never comes first)."""
-    return {
-        CaseAction.ACCEPT: CaseState.COLLECTED,
-        CaseAction.REJECT: CaseState.COLLECTED,
-        CaseAction.DISPATCH: CaseState.ACCEPTED,
-        CaseAction.START: CaseState.DISPATCHED,
-        CaseAction.FEEDBACK: CaseState.HANDLING,
-        CaseAction.VERIFY: CaseState.FEEDBACK,
-        CaseAction.CLOSE: CaseState.VERIFIED,
-        CaseAction.EVALUATE: CaseState.CLOSED,
-    }.get(action)
 
 
 def ensure_demo_history(settings: Settings, engine: Engine, hierarchy: Hierarchy) -> int:

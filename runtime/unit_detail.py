@@ -18,7 +18,7 @@ from geo.hierarchy import Hierarchy, Level
 from runtime.alert_actions import AlertActions
 from runtime.case_service import CaseService
 from storage.case_repository import CaseFilter
-from storage.device_repository import DeviceRepository
+from storage.device_repository import ACTIVE, DeviceRepository
 from storage.user_repository import UserRepository
 from streams.keys import RedisKeys
 from streams.unit_stats import read_unit_stats
@@ -109,7 +109,7 @@ class UnitDetail:
         return UnitSummary(code, unit.name, unit.level, kpis, grid)
 
     def _device_states(self, grid: str) -> list[DeviceState]:
-        records = [r for r in self._devices.in_grid(grid) if r.status == "active"]
+        records = [r for r in self._devices.in_grid(grid) if r.status == ACTIVE]
         pipe = self._r.pipeline(transaction=False)
         for r in records:
             pipe.zscore(self._keys.devices_seen, r.device.device_id)
