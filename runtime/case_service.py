@@ -32,6 +32,7 @@ from domain.cases import (
 from domain.permissions import Action, Principal, Role, allowed, in_scope
 from geo.hierarchy import Hierarchy, Level
 from geo.lookup import GridLocator
+from runtime.alert_sink import AlertRaiser
 from settings import Settings
 from storage.audit_repository import AuditRepository
 from storage.case_repository import CaseFilter, CaseRecord, CaseRepository, NewCase, StaleCase, StepWrite
@@ -44,7 +45,6 @@ __all__ = [
     "CaseService",
     "Locator",
     "NewCaseInput",
-    "OverdueHook",
     "UnknownCase",
     "case_service_for",
 ]
@@ -76,13 +76,6 @@ class Locator(Protocol):
         """The grid of a point, or None outside the city."""
 
 
-class OverdueHook(Protocol):
-    """Raises and clears the ``case_overdue`` alert (runtime.alert_sink.AlertRaiser)."""
-
-    def clear_external(self, rule_key: str, source_key: str, now: datetime | None = None) -> int | None:
-        """Clear the open alert of one source."""
-
-
 @dataclass(frozen=True, slots=True)
 class NewCaseInput:
     """A new case as a source gives it (validated by the door it came through)."""
@@ -110,7 +103,7 @@ class CaseService:
         config: CaseConfig,
         users: UserRepository,
         *,
-        overdue: OverdueHook | None = None,
+        overdue: AlertRaiser | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.cases = cases
@@ -384,7 +377,7 @@ def case_service_for(
     settings: Settings,
     engine: Engine,
     hierarchy: Hierarchy,
-    overdue: OverdueHook | None,
+    overdue: AlertRaiser | None,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CaseService:

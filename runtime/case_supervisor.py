@@ -11,36 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
 
 import redis
 
 from domain.case_config import CaseConfig
 from domain.cases import CENTER_STATES
 from geo.hierarchy import Hierarchy, Level
+from runtime.alert_sink import AlertRaiser
 from runtime.leased_loop import LeasedLoop, utc_now
 from storage.case_repository import CaseRecord, CaseRepository
 
-__all__ = ["CaseSupervisor", "Raiser", "responsible_unit"]
+__all__ = ["CaseSupervisor", "responsible_unit"]
 
 log = logging.getLogger(__name__)
 RULE = "case_overdue"
-
-
-class Raiser(Protocol):
-    """Raises external alerts (runtime.alert_sink.AlertRaiser)."""
-
-    def raise_external(
-        self,
-        rule_key: str,
-        source_key: str,
-        unit_code: str,
-        text: str | None = None,
-        now: datetime | None = None,
-        *,
-        event_id: str | None = None,
-    ) -> int:
-        """Fire an external rule for one source."""
 
 
 def responsible_unit(case: CaseRecord, hierarchy: Hierarchy) -> str:
@@ -64,7 +48,7 @@ class CaseSupervisor(LeasedLoop[int]):
     def __init__(
         self,
         cases: CaseRepository,
-        raiser: Raiser,
+        raiser: AlertRaiser,
         hierarchy: Hierarchy,
         config: CaseConfig,
         client: redis.Redis,

@@ -42,6 +42,7 @@ from domain.verification import (
 )
 from geo.hierarchy import Hierarchy, Level
 from geo.lookup import GridLocator
+from runtime.alert_sink import AlertRaiser
 from storage.alert_repository import AlertRepository
 from storage.api_client_repository import ApiClient
 from storage.audit_repository import AuditRepository
@@ -161,25 +162,6 @@ class Locator(Protocol):
         """The grid of a point, or None outside the city."""
 
 
-class OverdueAlerts(Protocol):
-    """Raises and clears external alerts (runtime.alert_sink.AlertRaiser)."""
-
-    def raise_external(
-        self,
-        rule_key: str,
-        source_key: str,
-        unit_code: str,
-        text: str | None = None,
-        now: datetime | None = None,
-        *,
-        event_id: str | None = None,
-    ) -> int:
-        """Fire an external rule for one source."""
-
-    def clear_external(self, rule_key: str, source_key: str, now: datetime | None = None) -> int | None:
-        """Clear the open alert of one source."""
-
-
 @dataclass(frozen=True, slots=True)
 class PushResult:
     """A stored batch, and how many of its tasks went to each grid."""
@@ -219,7 +201,7 @@ class VerificationService:
         hierarchy: Hierarchy,
         locator: Locator,
         *,
-        alerts: OverdueAlerts | None = None,
+        alerts: AlertRaiser | None = None,
         open_alert_keys: Callable[[str], list[str]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -567,7 +549,7 @@ class _LazyLocator:
 
 
 def verification_service_for(
-    engine: Engine, hierarchy: Hierarchy, alerts: OverdueAlerts | None, alert_repo: AlertRepository | None
+    engine: Engine, hierarchy: Hierarchy, alerts: AlertRaiser | None, alert_repo: AlertRepository | None
 ) -> VerificationService:
     """The verification service of one process."""
     return VerificationService(
