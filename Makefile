@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
 DEV    := $(VENV)/.requirements-dev.stamp
+# What touches a database, run a second time on PostgreSQL; unit/ and geo/ are pure by design.
+PG_TESTS ?= tests/integration tests/browser
 
 .PHONY: run test lint format bench bench-memory clean
 
@@ -19,9 +21,10 @@ $(DEV): $(STAMP) requirements-dev.txt
 run: $(STAMP)  ## the app with a demo city and live simulated feeds
 	$(PY) app.py run
 
-test: $(DEV)  ## install what the tests need, then run the whole suite
+test: $(DEV)  ## install what the tests need, then run the whole suite on SQLite, then again on PostgreSQL
 	bash scripts/ensure-test-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+	GW_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS) $(PG_TESTS)
 
 lint: $(DEV)  ## ruff, mypy --strict, import-linter
 	$(VENV)/bin/ruff check .

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from domain.case_config import Category, Department, ServiceAttribute
 from domain.cases import CaseState
@@ -139,8 +140,20 @@ class _PostForm(BaseModel):
     media_url: str = Field(default="", max_length=2000)
     jurisdiction_id: str = Field(default="", max_length=64)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Refuse NUL and other control characters: no database stores NUL, and none belongs in a request."""
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise PydanticCustomError("control_character", "contains a control character")
+        return value
+
+
+# C0 controls but tab, line feed and carriage return, and DEL: never part of a citizen's text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _PYDANTIC_KEYS = {
+    "control_character": "open311.error.control_character",
     "float_parsing": "open311.error.number",
     "float_type": "open311.error.number",
     "finite_number": "open311.error.number",
@@ -168,6 +181,8 @@ def parse_service_request(
     for key, value in fields:
         match = _ATTRIBUTE.match(key)
         if match:
+            if CONTROL_CHARACTERS.search(value):
+                return [Open311Error(400, t("open311.error.control_character", lang, field=key))]
             if value.strip():
                 answers.setdefault(match.group(1), []).append(value.strip())
         elif key not in plain:  # the first of repeated plain fields counts

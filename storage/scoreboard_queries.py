@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, Date, Engine, Select, Table, case, func, select
+from sqlalchemy import ColumnElement, Date, Engine, Select, Table, case, func, literal_column, select
 from sqlalchemy import cast as sql_cast
 
 from domain.permissions import Role
@@ -49,7 +49,10 @@ class ScoreboardQueries:
         """The city's local calendar day of a UTC timestamp, in SQL (the dialects differ here)."""
         if self._engine.dialect.name == "sqlite":
             return func.date(column, f"{self._offset:+d} minutes")
-        return sql_cast(func.timezone("UTC", column) + func.make_interval(0, 0, 0, 0, 0, self._offset), Date)
+        # Literals, not bound parameters: PostgreSQL must see the GROUP BY expression as the very
+        # same as the selected one, and two bound parameters are two different expressions to it.
+        shift = literal_column(f"INTERVAL '{int(self._offset)} minutes'")
+        return sql_cast(func.timezone(literal_column("'UTC'"), column) + shift, Date)
 
     def cases(self, by: By, units: Collection[str] | None, since: datetime, until: datetime) -> dict[str, Tally]:
         """Cases first handled in [since, until), per handler or per responsible unit."""

@@ -42,6 +42,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "open311.error.number": ("{field} 应为数字", "{field} must be a number"),
     "open311.error.range": ("{field} 超出范围", "{field} is out of range"),
     "open311.error.too_long": ("{field} 过长", "{field} is too long"),
+    "open311.error.control_character": ("{field} 含有控制字符", "{field} contains a control character"),
     "open311.error.invalid": ("{field} 无效", "{field} is not valid"),
     "open311.error.email": ("email 不是有效的邮箱地址", "email is not an e-mail address"),
     "open311.error.media_url": ("media_url 应为 http(s) 地址", "media_url must be an http(s) URL"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from domain.alerts import AlertState, Severity
 from domain.escalation import EscalationPolicy
@@ -254,6 +254,5 @@ def test_migration_0005_upgrades_existing_alerts(db_at_0004: Engine) -> None:
     assert (old.level_code, old.escalation_step, old.escalates_at) == ("G1", 0, None)  # not armed retroactively
     occ = Occurrence(str(uuid.uuid4()), "smoke_alarm", "smoke_alarm:OLD", Severity.CRITICAL, "G1", "t", False, T0)
     assert repo.record([occ]) == [old.id] and repo.get(old.id).count == 3  # repeats still group into it
-    with db_at_0004.connect() as conn:
-        names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    names = {ix["name"] for ix in inspect(db_at_0004).get_indexes("alert")}
     assert {"uq_alert_open_dedup", "ix_alert_escalation"} <= names and "ix_alert_dedup" not in names

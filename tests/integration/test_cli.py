@@ -10,7 +10,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from sqlalchemy import inspect
 
+from storage.database import make_engine
+from tests import databases
 from tests.auth import get_json, http_session
 from tests.processes import ROOT, free_port, small_city_env, start, stop, wait_http
 
@@ -58,7 +61,9 @@ def test_run_starts_everything_and_a_signal_stops_everything(tmp_path: Path, sig
         assert snap["seq"] > 0, log.read_text()[-2000:]  # type: ignore[operator]
         assert snap["kpis"]["events_per_second"] > 0  # type: ignore[index]
         assert (data_dir / "redis" / "appendonly.aof").exists()
-        assert (data_dir / "gridwatch.db").exists()
+        engine = make_engine(databases.app_db_url(data_dir))  # the embedded default: data_dir/gridwatch.db
+        assert inspect(engine).has_table("geo_unit")
+        engine.dispose()
     finally:
         code = stop(proc, sig, timeout=30, group=whole_group)
     assert code == 0, log.read_text()[-3000:]

@@ -197,7 +197,7 @@ def test_devices_from_before_credentials_have_none_until_rotated(tmp_path: Path)
     engine = make_engine(databases.db_url(tmp_path / "old.db"))
     command.upgrade(alembic_config(engine), "0002")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO geo_unit VALUES ('G1', 'g', 5, NULL, 0, x'00')"))
+        conn.execute(text("INSERT INTO geo_unit VALUES ('G1', 'g', 5, NULL, 0, :wkb)"), {"wkb": b"\x00"})
         conn.execute(
             text("INSERT INTO device VALUES ('OLD-1', 'gate', 118.0, 32.0, 'G1', 'active', :t)"),
             {"t": datetime.now(UTC)},

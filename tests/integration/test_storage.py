@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import shapely
 from sqlalchemy import Engine, inspect
 
@@ -7,6 +8,7 @@ from geo.hierarchy import Hierarchy, Level, Unit
 from runtime.bootstrap import demo_devices, ensure_demo_city
 from settings import Settings
 from storage.repositories import DeviceRepository, GeoRepository, MetaRepository
+from tests import databases
 
 
 def test_migrations_create_the_schema_from_empty(engine: Engine) -> None:
@@ -14,6 +16,7 @@ def test_migrations_create_the_schema_from_empty(engine: Engine) -> None:
     assert {"alembic_version", "app_meta", "geo_unit", "device"} <= tables
 
 
+@pytest.mark.skipif(databases.on_postgresql(), reason="WAL is how SQLite serves several processes")
 def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
