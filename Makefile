@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
 DEV    := $(VENV)/.requirements-dev.stamp
 
-.PHONY: run test lint format bench bench-memory clean
+.PHONY: run prod test lint format bench bench-memory clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(DEV): $(STAMP) requirements-dev.txt
 
 run: $(STAMP)  ## the app with a demo city and live simulated feeds
 	$(PY) app.py run
+
+prod: $(STAMP)  ## the production layout on this machine: WEB gunicorn web processes and WORKERS workers (docs/operations.md)
+	$(PY) app.py prod --web $(or $(WEB),2) --workers $(or $(WORKERS),2)
 
 test: $(DEV)  ## install what the tests need, then run the whole suite
 	bash scripts/ensure-test-deps.sh
