@@ -7,7 +7,7 @@ DEV    := $(VENV)/.requirements-dev.stamp
 # What touches a database, run a second time on PostgreSQL; unit/ and geo/ are pure by design.
 PG_TESTS ?= tests/integration tests/browser
 
-.PHONY: run test lint format bench bench-memory clean
+.PHONY: run prod test lint format bench bench-memory clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(DEV): $(STAMP) requirements-dev.txt
 
 run: $(STAMP)  ## the app with a demo city and live simulated feeds
 	$(PY) app.py run
+
+prod: $(STAMP)  ## the production layout on this machine: WEB gunicorn web processes and WORKERS workers (docs/operations.md)
+	$(PY) app.py prod --web $(or $(WEB),2) --workers $(or $(WORKERS),2)
 
 test: $(DEV)  ## install what the tests need, then run the whole suite on SQLite, then again on PostgreSQL
 	bash scripts/ensure-test-deps.sh

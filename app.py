@@ -19,6 +19,7 @@ from typing import Any
 from dash import Dash
 from flask import Flask
 from flask_socketio import SocketIO
+from socketio import RedisManager  # type: ignore[import-untyped]
 
 import api.alerts
 import api.cases
@@ -28,6 +29,7 @@ import api.locale
 import api.open311
 import api.patrols
 import api.photos
+import api.probes
 import api.routes
 import api.scoreboard
 import api.verification
@@ -243,8 +245,13 @@ def create_app(settings: Settings) -> Gridwatch:
     api.patrols.register(server, ctx)
     for panel in (page, live_map, kpi_strip, connection, alert_queue, duty, leader, wall, case_pages, tasks, report):
         panel.register(app, ctx)
-    socketio = SocketIO(server, async_mode="threading")  # same-origin only (no cors_allowed_origins)
+    # Same-origin only (no cors_allowed_origins). With the message queue, an emit from any process reaches
+    # every process's sockets; the push bridge still sends locally (docs/operations.md says why).
+    # Flask-SocketIO picks the queue by URL scheme and takes unix:// for Kombu: name the manager ourselves.
+    queue = {"client_manager": RedisManager(settings.redis_url)} if settings.socketio_queue else {}
+    socketio = SocketIO(server, async_mode="threading", **queue)
     rooms = SocketRooms(socketio, hierarchy, guard)
+    api.probes.install(server, settings.redis_url, keys, engine, lambda: len(rooms), settings.metrics_allow)
     accounts.on_revoke = lambda user_id: rooms.disconnect(user_id=user_id)
     security.web.install(
         server,

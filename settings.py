@@ -6,6 +6,7 @@ This is the only module that reads ``os.environ``. Precedence: explicit argument
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -137,6 +138,24 @@ class Settings:
             "coming (4× this per hour) and moving; 0 turns demo cases off."
         ),
     )
+    socketio_queue: bool = field(
+        default=False,
+        metadata=_doc(
+            "Join Flask-SocketIO's Redis message queue, so an emit from any web process reaches every "
+            "process's sockets; `prod` turns it on (pushes from the bridge stay local either way)."
+        ),
+    )
+    web_threads: int = field(
+        default=100,
+        metadata=_doc("Threads of a gunicorn web process (`web`, `prod`); each open Socket.IO connection holds one."),
+    )
+    metrics_allow: str = field(
+        default="127.0.0.1,::1",
+        metadata=_doc(
+            "Client addresses or networks (comma-separated CIDRs) that may read /metrics; empty: nobody. "
+            "The peer address is used, never X-Forwarded-For."
+        ),
+    )
     demo_users: bool = field(
         default=True,
         metadata=_doc("`run` creates demo accounts with random passwords in DATA_DIR/demo-logins.txt."),
@@ -153,6 +172,10 @@ class Settings:
             raise SettingsError("rates, intervals, windows and batch sizes must be positive")
         if self.stream_maxlen < 1 or self.dead_letter_maxlen < 1:
             raise SettingsError(f"{PREFIX}STREAM_MAXLEN and {PREFIX}DEAD_LETTER_MAXLEN must be at least 1")
+        if self.web_threads < 1:
+            raise SettingsError(f"{PREFIX}WEB_THREADS must be at least 1")
+        if self.metrics_allow:
+            _check_networks(self.metrics_allow)
         if self.redis_url:
             _check_redis_url(self.redis_url)
         if self.data_dir is not None and not isinstance(self.data_dir, Path):
@@ -202,6 +225,15 @@ def _check_redis_url(url: str) -> None:
         raise SettingsError(f"{PREFIX}REDIS_URL must be redis://, rediss:// or unix://, not {parts.scheme}://")
     if parts.scheme != "unix" and parts.hostname not in ("127.0.0.1", "localhost", "::1") and not parts.password:
         raise SettingsError(f"{PREFIX}REDIS_URL: a Redis on {parts.hostname} must have a password (redis://:PASS@host)")
+
+
+def _check_networks(value: str) -> None:
+    """Every entry of an allow-list must be an address or a network (CIDR)."""
+    for part in value.split(","):
+        try:
+            ipaddress.ip_network(part.strip(), strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"{PREFIX}METRICS_ALLOW: {part.strip()!r} is not an address or network") from exc
 
 
 def _coerce(name: str, type_name: Any, raw: str) -> Any:

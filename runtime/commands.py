@@ -1,4 +1,4 @@
-"""The command-line commands: init, serve, worker, simulate, run (all of them together).
+"""The command-line commands: init, serve, worker, simulate, run (all of them together), web and prod.
 
 The families of subcommands (geo, users, audit, clients, devices, deadletter, replay) live in their own modules.
 """
@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--cases", action="store_true", help="also file and move demo cases (GRIDWATCH_DEMO_CASES_PER_DAY)")
     r = sub.add_parser("run", help="serve + worker + simulator together (what `make run` does)")
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
+    sub.add_parser("web", help="one production web process: gunicorn, one gthread worker (GRIDWATCH_WEB_THREADS)")
+    pr = sub.add_parser("prod", help="the production layout on this machine: web processes and workers (`make prod`)")
+    pr.add_argument("--web", type=int, default=2, help="web processes, on ports GRIDWATCH_PORT, +1, … (default 2)")
+    pr.add_argument("--workers", type=int, default=2, help="ingest workers in the consumer group (default 2)")
     geo_commands.add_parser(sub)
     account_commands.add_parsers(sub)
     client_commands.add_parser(sub)
@@ -104,6 +108,10 @@ def run_cli(argv: Sequence[str] | None, create_app: Callable[[Settings], Any]) -
         return _simulate(settings, args.rate, args.count, cases=args.cases)
     if command == "run":
         return _run_all(settings, args.rate, create_app)
+    if command == "web":
+        return _web(settings, create_app)
+    if command == "prod":
+        return _prod(settings, args.web, args.workers)
     if command == "geo":
         return geo_commands.run(args, settings)
     if command == "devices":
@@ -391,6 +399,84 @@ class _Child:
                 self.proc.wait()
 
 
+@contextmanager
+def _supervised(children: list[_Child]) -> Iterator[list[Callable[[], None]]]:
+    """Run the children, restarting any that dies, until the block ends or is interrupted.
+
+    Yields a list of clean-ups to run after the children stopped. The children stop in their
+    order (put web processes first: they stop taking requests before the workers drain).
+    """
+    stopping = threading.Event()
+    closing: list[Callable[[], None]] = []
+
+    def supervise() -> None:
+        while not stopping.wait(1.0):
+            for child in children:
+                if not child.alive():
+                    log.warning("restarting %s", " ".join(child.argv[2:]))
+                    child.start()
+                    time.sleep(1.0)
+
+    for child in children:
+        child.start()
+    threading.Thread(target=supervise, name="supervisor", daemon=True).start()
+    try:
+        yield closing
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stopping.set()
+        for child in children:
+            child.stop()
+        for close in closing:
+            close()
+
+
+def _web(settings: Settings, create_app: Callable[[Settings], Any]) -> int:
+    from runtime.web_server import serve_with_gunicorn
+
+    if not settings.redis_url:
+        raise SystemExit("`web` needs GRIDWATCH_REDIS_URL (a Redis shared by every process); `prod` sets it")
+    serve_with_gunicorn(settings, create_app)
+    return 0
+
+
+def _prod(settings: Settings, web: int, workers: int) -> int:
+    """Run web processes and workers on this machine, restarting any that dies, until stopped."""
+    if web < 1 or workers < 1:
+        raise SystemExit("--web and --workers must be at least 1")
+    _interrupt_on_signals()
+    _init(settings)
+    if not settings.database_url:
+        log.warning("no GRIDWATCH_DATABASE_URL: SQLite at %s (use PostgreSQL in production)", settings.sqlite_path)
+    if not settings.redis_url:
+        log.warning("no GRIDWATCH_REDIS_URL: an embedded Redis (AOF everysec) in %s", settings.data_dir / "redis")
+    with _redis_for(settings) as s:
+        env = dict(
+            os.environ,
+            GRIDWATCH_REDIS_URL=s.redis_url or "",
+            GRIDWATCH_DATA_DIR=str(s.data_dir),
+            GRIDWATCH_SOCKETIO_QUEUE="1",
+        )
+        webs = [
+            _Child([sys.executable, str(APP_PY), "web"], dict(env, GRIDWATCH_PORT=str(s.port + i))) for i in range(web)
+        ]
+        host = socket.gethostname()
+        consumers = [
+            _Child([sys.executable, str(APP_PY), "worker", "--name", f"{host}-prod-{i + 1}"], env)
+            for i in range(workers)
+        ]
+        ports = ", ".join(str(s.port + i) for i in range(web))
+        with _supervised([*webs, *consumers]):
+            print(f"Gridwatch production layout: {web} web processes on {s.host} ports {ports}; {workers} workers")
+            sys.stdout.flush()
+            threading.Event().wait()
+    print("Gridwatch stopped.", flush=True)
+    return 0
+
+
 def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Settings], Any]) -> int:
     _interrupt_on_signals()
     _init(settings)
@@ -401,34 +487,13 @@ def _run_all(settings: Settings, rate: float | None, create_app: Callable[[Setti
             _Child([sys.executable, str(APP_PY), "worker", "--name", "run-worker-1"], env),
             _Child([sys.executable, str(APP_PY), "simulate", "--cases", "--rate", str(rate or s.sim_rate)], env),
         ]
-        stopping = threading.Event()
-
-        def supervise() -> None:
-            while not stopping.wait(1.0):
-                for child in children:
-                    if not child.alive():
-                        log.warning("restarting %s", " ".join(child.argv[2:]))
-                        child.start()
-                        time.sleep(1.0)
-
-        for child in children:
-            child.start()
-        threading.Thread(target=supervise, name="supervisor", daemon=True).start()
-        app = create_app(s)
-        if s.demo_users:
-            logins = account_commands.ensure_demo_users(app.ctx.accounts, app.ctx.hierarchy, s.data_dir)
-            if logins:
-                print(f"Demo logins (also in {logins}):\n{logins.read_text(encoding='utf-8')}", flush=True)
-        try:
+        with _supervised(children) as closing:
+            app = create_app(s)
+            closing.append(app.close)
+            if s.demo_users:
+                logins = account_commands.ensure_demo_users(app.ctx.accounts, app.ctx.hierarchy, s.data_dir)
+                if logins:
+                    print(f"Demo logins (also in {logins}):\n{logins.read_text(encoding='utf-8')}", flush=True)
             app.serve()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            stopping.set()
-            for child in children:
-                child.stop()
-            app.close()
     print("Gridwatch stopped.", flush=True)
     return 0

@@ -70,6 +70,11 @@ class SocketRooms:
                     if self._kpi_units[member.unit] <= 0:
                         del self._kpi_units[member.unit]
 
+    def __len__(self) -> int:
+        """Sockets connected to this process."""
+        with self._lock:
+            return len(self._members)
+
     def sids(self, *, token: str | None = None, user_id: int | None = None) -> list[str]:
         """Sockets of one session or of one user."""
         with self._lock:
@@ -112,7 +117,7 @@ class SocketRooms:
             for unit in units:
                 mine = {c: v for c, v in levels.items() if self._guard.in_scope_code(unit, c)}
                 # Every room gets every sequence number, so a gap still means a missed push.
-                self._sio.emit(event, {**data, "levels": mine}, to=room_of(unit))
+                self._send(event, {**data, "levels": mine}, unit)
         elif event == "alerts" and isinstance(data, Mapping):
             items = [a for a in data.get("alerts", []) if isinstance(a, Mapping)]
             seq = data.get("seq")
@@ -121,15 +126,20 @@ class SocketRooms:
                 # Other keys ride along (``renotify`` after an escalation: screens sound again). Numbered
                 # pushes go to every room (maybe with no alerts), so a gap in ``seq`` means a missed push.
                 if seq is not None or mine_alerts:
-                    self._sio.emit(event, {**data, "alerts": mine_alerts}, to=room_of(unit))
+                    self._send(event, {**data, "alerts": mine_alerts}, unit)
         elif event == "stats" and isinstance(data, Mapping):
             stats: Mapping[str, Any] = data.get("units", {})
             for unit in units:
                 mine_stats = {c: v for c, v in stats.items() if self._guard.in_scope_code(unit, c)}
-                self._sio.emit(event, {**data, "units": mine_stats}, to=room_of(unit))  # every seq, as levels
+                self._send(event, {**data, "units": mine_stats}, unit)  # every seq, as levels
         elif event == "kpis":
             for unit in kpi_units:  # the KPIs are city-wide figures: city-level viewers only
-                self._sio.emit(event, data, to=room_of(unit))
+                self._send(event, data, unit)
+
+    def _send(self, event: str, data: Any, unit: str) -> None:
+        # Local only, also with a message queue: every web process's bridge routes every push to its
+        # own sockets, so sending through the queue would deliver it once per process.
+        self._sio.emit(event, data, to=room_of(unit), ignore_queue=True)
 
     def _reaches(self, unit: str, alert: Mapping[str, Any]) -> bool:
         """Whether a room sees an alert: its grid or the level it escalated to lies in the room's subtree."""
