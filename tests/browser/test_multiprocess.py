@@ -38,6 +38,7 @@ from storage.database import make_engine
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
 from streams.ingest import append_events
+from tests import databases
 from tests.auth import make_user
 from tests.browser.helpers import js, poll, sign_in
 from tests.integration.events import alarm_event, inside
@@ -106,7 +107,7 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
         env = small_city_env(tmp / "var", GRIDWATCH_REDIS_URL=server.url, GRIDWATCH_PORT=str(port))
         init = [sys.executable, str(ROOT / "app.py"), "init"]
         subprocess.run(init, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        engine = make_engine(databases.app_db_url(tmp / "var"))
         city = Hierarchy(GeoRepository(engine).load_units())
         district = city.at_level(Level.DISTRICT)[0].code
         client = redis.Redis.from_url(server.url)
