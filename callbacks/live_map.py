@@ -99,13 +99,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire the map panel."""
     guard = app_ctx.guard
 
-    app.clientside_callback(
-        ClientsideFunction("gw", "onLevels"),
-        Output(ids.LEVELS_SINK, "data"),
-        Input(ids.SOCKET, "data-levels"),
-        prevent_initial_call=True,
-    )
-
+    # Level deltas do not go through Dash: assets/gw_map.js takes them from the socket in order.
     @guard.callback(
         app,
         Output(ids.SELECTION, "data"),

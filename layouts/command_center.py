@@ -88,7 +88,6 @@ def command_center(
         [
             dcc.Location(id=ids.LOCATION, refresh=False),
             dcc.Store(id=ids.SELECTION, data=first_selection),
-            dcc.Store(id=ids.LEVELS_SINK),
             *status_plumbing(lang, STALE_AFTER_MS),
             *alert_plumbing(lang),
             DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis", "alerts"]),
