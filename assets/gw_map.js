@@ -11,7 +11,23 @@
   gw.updates = 0;   // deltas applied (for tests and diagnostics)
   gw.resyncs = 0;
   gw.resyncApplied = 0; // the number of the resync whose snapshot was applied last
+  gw.syncing = 0;   // snapshot reads in flight
+  gw.pending = [];  // deltas that arrived meanwhile: applied after the snapshot, in order
   gw.staleAfterMs = 5000;
+  // Resolved (with its performance.now()) in the first frame after the first view is drawn and
+  // coloured from a snapshot: what is not the map (the wall's charts) waits for it.
+  let markDrawn;
+  gw.drawn = new Promise(function (resolve) {
+    markDrawn = resolve;
+  });
+
+  function checkDrawn() {
+    if (gw.isDrawn || !gw.leaflet || !gw.resyncApplied || gw.fitted === undefined) return;
+    gw.isDrawn = true;
+    requestAnimationFrame(function () {
+      markDrawn(performance.now());
+    });
+  }
 
   function fill(level) {
     return gw.colours[level] || gw.colours[0];
@@ -64,6 +80,7 @@
       map.invalidateSize({ animate: false });
       gw.fit();
     }).observe(map.getContainer());
+    checkDrawn();
   };
 
   gw.fit = function () {
@@ -74,6 +91,7 @@
     gw.leaflet.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false });
     gw.fitted = Date.now();
     gw.fits = (gw.fits || 0) + 1;
+    checkDrawn();
   };
 
   gw.applyLevels = function (levels) {
@@ -100,6 +118,7 @@
 
   gw.resync = function () {
     const mine = ++gw.resyncs;
+    gw.syncing += 1;
     return fetch("/api/v1/map/snapshot", { credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
         if (!r.ok) throw new Error("snapshot " + r.status);
@@ -116,20 +135,82 @@
         gw.seq = snap.seq;
         gw.lastData = Date.now();
         gw.setKpis(snap.kpis_display);
+        checkDrawn();
       })
       .catch(function (err) {
         console.warn("gridwatch resync failed", err);
+      })
+      .finally(function () {
+        gw.syncing -= 1;
+        if (gw.syncing > 0) return;
+        // What arrived while the snapshot was on its way: what it already holds is skipped,
+        // the rest is applied in order (or shows a real gap, which reads the snapshot again).
+        const queued = gw.pending;
+        gw.pending = [];
+        queued.forEach(gw.onLevels);
       });
   };
 
-  // As soon as the map mounts, fetch its snapshot and its city-zoom geometry (into the HTTP
-  // cache, where the layers' own requests find it) in parallel: waiting for Dash to load the
-  // layers' code, and for the socket to connect before the snapshot, made the first render of
-  // /wall about half a second slower (docs/performance.md). The connect still resyncs,
-  // covering pushes sent in between.
-  const mounted = new MutationObserver(function () {
-    if (!document.getElementById("gw-map")) return;
-    mounted.disconnect();
+  // One level delta from the socket, in the order the server sent them. Sequence numbers
+  // follow on (seq + 1); anything else is a missed push or a restarted sequence (Redis lost its
+  // data), and the snapshot is the truth.
+  gw.onLevels = function (msg) {
+    if (!msg) return;
+    gw.lastData = Date.now();
+    if (gw.syncing > 0) {
+      gw.pending.push(msg);
+    } else if (gw.seq === 0 || msg.seq === gw.seq + 1) {
+      gw.applyLevels(msg.levels);
+      gw.seq = msg.seq;
+    } else if (msg.seq <= gw.seq && gw.seq - msg.seq < 100) {
+      // a late push already contained in the snapshot we synced from: nothing to do
+    } else {
+      gw.resync();
+    }
+  };
+
+  // DashSocketIO turns each Socket.IO message into a prop change, and Dash runs a callback with
+  // whatever the prop holds when it gets round to it: two deltas that arrive while the page is
+  // busy reach a callback as one, the page sees a gap and re-reads the whole snapshot (267 KB
+  // for the demo city; docs/performance.md). The component keeps its socket to itself (its
+  // socket.io client is bundled inside it: no `io` global, no handle on the instance), but it
+  // hands every message to setProps from the socket's own event handler, one call a message, in
+  // order. So the component is wrapped: deltas go from there to gw.onLevels and never into
+  // Dash; everything else (connected, socketId, other events) goes on to Dash as before. One
+  // connection, the component's own.
+  function tapSocket() {
+    const lib = window.dash_socketio;
+    const React = window.React;
+    if (!lib || !lib.DashSocketIO || !React) return false;
+    if (lib.DashSocketIO.gwTapped) return true;
+    const Component = lib.DashSocketIO;
+    function GwSocketIO(props) {
+      const latest = React.useRef(props.setProps);
+      latest.current = props.setProps;
+      // Stable: the component subscribes to the socket once and keeps the setProps it saw then.
+      const setProps = React.useCallback(function (changed) {
+        if (!changed || !("data-levels" in changed)) return latest.current(changed);
+        gw.onLevels(changed["data-levels"]);
+        const rest = Object.assign({}, changed);
+        delete rest["data-levels"];
+        if (Object.keys(rest).length) latest.current(rest);
+      }, []);
+      return React.createElement(Component, Object.assign({}, props, { setProps: setProps }));
+    }
+    Object.assign(GwSocketIO, Component); // propTypes, defaultProps: what Dash reads off the type
+    GwSocketIO.gwTapped = true;
+    lib.DashSocketIO = GwSocketIO; // Dash looks components up by name at each render
+    return true;
+  }
+  // Component scripts load before assets, so the library is here; say so loudly if not.
+  if (!tapSocket()) console.warn("gridwatch: dash_socketio not loaded before gw_map.js; deltas go through Dash");
+
+  // Fetch the map's snapshot and its city-zoom geometry (into the HTTP cache, where the layers'
+  // own requests find it) and dash-leaflet's GeoJSON code as early as possible, in parallel:
+  // waiting for Dash's start-up, the page callback and the layers' code first made the first
+  // render of /wall slower (docs/performance.md). The connect still resyncs, covering pushes
+  // sent in between.
+  function prefetch() {
     if (gw.resyncs === 0) gw.resync();
     ["/api/v1/geo/street.geojson", "/api/v1/geo/district.geojson"].forEach(function (url) {
       fetch(url, { credentials: "same-origin" })
@@ -138,26 +219,30 @@
         })
         .catch(function () {}); // only a head start: the layer fetches it again if this failed
     });
-  });
-  mounted.observe(document.documentElement, { childList: true, subtree: true });
+    const leaflet = document.querySelector('script[src*="/dash_leaflet/dash_leaflet."]');
+    if (leaflet) {
+      const link = document.createElement("link");
+      link.rel = "preload";
+      link.as = "script";
+      link.href = leaflet.src.replace(/dash_leaflet\.[^/]*$/, "async-GeoJSON.js");
+      document.head.appendChild(link);
+    }
+  }
+  // The pages that show the map start at once; any other waits until a map mounts.
+  const MAP_PAGES = ["/", "/wall", "/leader"];
+  if (MAP_PAGES.indexOf(location.pathname.replace(/\/+$/, "") || "/") >= 0) {
+    prefetch();
+  } else {
+    const mounted = new MutationObserver(function () {
+      if (!document.getElementById("gw-map")) return;
+      mounted.disconnect();
+      prefetch();
+    });
+    mounted.observe(document.documentElement, { childList: true, subtree: true });
+  }
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.gw = {
-    onLevels: function (msg) {
-      if (!msg) return window.dash_clientside.no_update;
-      gw.lastData = Date.now();
-      if (gw.seq === 0 || msg.seq === gw.seq + 1) {
-        gw.applyLevels(msg.levels);
-        gw.seq = msg.seq;
-      } else if (msg.seq <= gw.seq && gw.seq - msg.seq < 100) {
-        // a late push already contained in the snapshot we resynced from: nothing to do
-      } else {
-        // a gap (a push was missed) or a restart of the sequence (Redis lost its data):
-        // the snapshot is the truth
-        gw.resync();
-      }
-      return window.dash_clientside.no_update;
-    },
     onKpis: function (msg) {
       if (!msg) return window.dash_clientside.no_update;
       gw.lastData = Date.now();

@@ -12,7 +12,8 @@ the CLI and signed in through the login form, and a headless Debian Chromium.
   page with ``performance.now()`` by a script installed before the page's own scripts.
 * **Recolour of 100 grids** on /wall?district=CODE (the district's ~1,100 grids drawn): level
   deltas of 100 changed grids published through the real path (Redis pub/sub → PushBridge →
-  Socket.IO → Dash → clientside ``setStyle``); each delta carries the moment it was published.
+  Socket.IO → the page's socket listener ``gw.onLevels`` → ``setStyle``, not through Dash); each
+  delta carries the moment it was published.
   The page stamps the next animation frame after ``setStyle`` (Leaflet's canvas redraw runs in
   that frame, before our callback: it is checked) and, as an upper bound, the task after it.
   The two clocks are compared through a measured offset.
@@ -25,7 +26,8 @@ the CLI and signed in through the login form, and a headless Debian Chromium.
 
 Run: ``python -m benchmarks.map_render``. Knobs (environment): RUNS (first renders, 5),
 DELTAS (100-grid deltas, 150), FULL (whole-screen deltas, 20), INTERVAL (s between deltas,
-0.3), DURATION (s of the heap run, 60; ``benchmarks.wall_memory`` runs 1800), SEED.
+0.3), DURATION (s of the heap run, 60; ``benchmarks.wall_memory`` runs 1800), SEED, THROTTLE
+(Chromium's CPU throttling rate, 1: off; 4 makes the page's main thread four times slower).
 Figures are printed, each against its target (PASS/MISS); a miss does not fail the process.
 The last line is machine-readable.
 """
@@ -118,14 +120,13 @@ FIRST_RENDER = """
 })();
 """
 
-# Stamps each level delta: when Dash hands it to the page's code, after setStyle, the next frame.
+# Stamps each level delta: when the socket hands it to the page's code, after setStyle, the next frame.
 RECOLOUR = """
 window.__deltas = [];
 const now = () => performance.timeOrigin + performance.now();
-const ns = window.dash_clientside.gw;
-const onLevels = ns.__orig || ns.onLevels;
-ns.__orig = onLevels;
-ns.onLevels = function (msg) {
+const onLevels = gw.__onLevels || gw.onLevels;
+gw.__onLevels = onLevels;
+gw.onLevels = function (msg) {
   const tIn = now();
   const out = onLevels.apply(this, arguments);
   const tSet = now();
@@ -427,8 +428,8 @@ class Recolours:
     in_page: list[float]
     bytes_: list[int]
     units: int
-    unseen: int  # never reached the page's code: lost, or merged by Dash with the next (a gap)
-    gaps: int  # reached it out of sequence: the page resynced from the snapshot instead
+    unseen: int  # never reached the page's code: lost
+    gaps: int  # not applied on arrival: out of sequence (the page resynced) or held during a snapshot read
     undrawn: int
 
 
@@ -556,10 +557,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     full = int(_env_num("FULL", 20))
     interval = _env_num("INTERVAL", 0.3)
     duration = _env_num("DURATION", 60)
+    throttle = _env_num("THROTTLE", 1)
     with bench_app(int(_env_num("SEED", 7))) as app:
         browser = open_browser(app.tmp / "profile")
         try:
             sign_in(browser, app)
+            if throttle > 1:  # a slower, busier main thread (a loaded PC): the same for every page here
+                browser.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": throttle})
             cold, warm, parts = first_render(browser, app, runs)
             print(
                 "first render parts (median ms from navigation start, cold): "
@@ -581,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"recolour {name}: server→page p50 {_pct(r.to_page, 0.5):.1f} ms, page→frame p50 "
             f"{_pct(r.in_page, 0.5):.1f} ms; {len(r.to_frame)} deltas timed, {r.unseen} never reached the page's code"
-            f" (merged by Dash or lost), {r.gaps} out of sequence (resynced); {r.undrawn} frames with the redraw"
+            f" (lost), {r.gaps} not applied on arrival (out of sequence, or held during a snapshot read); {r.undrawn}"
+            " frames with the redraw"
             " still pending",
             flush=True,
         )
@@ -623,7 +628,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory_figure(heap_start, heap_end, duration),
     ]
     print_table(figures)
-    print(f"machine: {os.cpu_count()} CPUs, load average at the end {load}")
+    slowed = f"; browser CPU throttled {throttle:g}×" if throttle > 1 else ""
+    print(f"machine: {os.cpu_count()} CPUs, load average at the end {load}{slowed}")
     verdicts = " ".join(f"{'PASS' if f.ok else 'MISS'}" for f in figures if f.ok is not None)
     print(
         f"map_render: first render {_pct(cold, 0.5) / 1000:.2f} s (≤ {TARGET_FIRST_S} s); recolour 100 grids p50 "

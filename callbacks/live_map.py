@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash import ctx as dash_ctx
 from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
 
 from domain.permissions import Action, Principal
 from geo.hierarchy import Level
@@ -98,13 +99,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     """Wire the map panel."""
     guard = app_ctx.guard
 
-    app.clientside_callback(
-        ClientsideFunction("gw", "onLevels"),
-        Output(ids.LEVELS_SINK, "data"),
-        Input(ids.SOCKET, "data-levels"),
-        prevent_initial_call=True,
-    )
-
+    # Level deltas do not go through Dash: assets/gw_map.js takes them from the socket in order.
     @guard.callback(
         app,
         Output(ids.SELECTION, "data"),
@@ -120,7 +115,7 @@ def register(app: Dash, app_ctx: AppContext) -> None:
     def select(
         street: dict[str, Any] | None,
         _grid_clicks: int | None,
-        _home: int | None,
+        home_clicks: int | None,
         search: str | None,
         grid: dict[str, Any] | None,
         before: dict[str, Any] | None,
@@ -136,6 +131,11 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         if trigger == ids.LAYER_GRID:
             return selection_for(app_ctx, principal, _clicked(grid), focus=focus)
         if trigger == ids.BREADCRUMB_CITY:
+            if not home_clicks:
+                # The breadcrumb is rebuilt on every selection, and Dash reports the new button as
+                # an input that changed: that is no click. Taking it for one sent every selection
+                # made elsewhere (the wall's rotation) straight back home.
+                raise PreventUpdate
             return selection_for(app_ctx, principal, None)
         return selection_for(app_ctx, principal, _asked(search))
 

@@ -18,6 +18,7 @@ from domain.catalog import t
 from domain.permissions import Action, Principal
 from figures.leader_charts import CHARTS
 from layouts import ids
+from layouts.command_center import wall_chart_boxes
 from runtime.context import AppContext
 from security.guards import current_principal
 
@@ -31,15 +32,20 @@ def page_for(
     app_ctx: AppContext, principal: Principal, *, home_name: str, user_label: str, may_open: Sequence[str]
 ) -> Component:
     """Build the wall screen for a user (their own unit, like the command center)."""
-    titles = {c.key: t(c.title_key, app_ctx.lang()) for c in CHARTS}
     return command_center_for(
         app_ctx,
         principal,
         home_name=home_name,
         user_label=user_label,
         may_open=may_open,
-        wall_charts=[(key, titles[key]) for key in WALL_CHART_KEYS],
+        wall_charts=_titled(app_ctx.lang()),
     )
+
+
+def _titled(lang: str) -> list[tuple[str, str]]:
+    """(key, title) of the strip's charts."""
+    titles = {c.key: t(c.title_key, lang) for c in CHARTS}
+    return [(key, titles[key]) for key in WALL_CHART_KEYS]
 
 
 def register(app: Dash, app_ctx: AppContext) -> None:
@@ -79,16 +85,28 @@ def register(app: Dash, app_ctx: AppContext) -> None:
         selection = selection_for(app_ctx, principal, code)
         return selection, t("wall.rotating", lang, name=h.get(code).name)
 
+    # The strip waits for the map's first view (its graphs load Plotly, a long parse that held
+    # the map up); then the tick refreshes it.
+    app.clientside_callback(
+        ClientsideFunction("gw_wall", "afterMap"),
+        Output(ids.WALL_CHARTS, "data-tick"),
+        Input(ids.WALL_CHART_TICK, "n_intervals"),
+    )
+
     @guard.callback(
         app,
-        [Output(ids.wall_chart_id(key), "figure") for key in WALL_CHART_KEYS],
-        Input(ids.WALL_CHART_TICK, "n_intervals"),
+        Output(ids.WALL_CHARTS, "children"),
+        Input(ids.WALL_CHARTS, "data-tick"),
         action=Action.VIEW_KPIS,
+        prevent_initial_call=True,
     )
-    def charts(_tick: int | None) -> list[Any]:
+    def charts(_tick: int | None) -> list[Component]:
         """The strip's trend charts for the user's own unit."""
         lang = app_ctx.lang()
         principal = current_principal()
         assert principal is not None
         code = principal.unit_code
-        return [app_ctx.charts.figure(key, code, days=CHART_DAYS, lang=lang, theme="dark") for key in WALL_CHART_KEYS]
+        figures = [
+            app_ctx.charts.figure(key, code, days=CHART_DAYS, lang=lang, theme="dark") for key in WALL_CHART_KEYS
+        ]
+        return wall_chart_boxes(_titled(lang), figures)

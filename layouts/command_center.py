@@ -17,10 +17,28 @@ from layouts.kpis import kpi_strip
 from layouts.legend import map_legend
 from layouts.map import city_map
 
-__all__ = ["STALE_AFTER_MS", "command_center"]
+__all__ = ["STALE_AFTER_MS", "command_center", "wall_chart_boxes"]
 
 STALE_AFTER_MS = 5000  # KPIs come every aggregator tick: older data means the feed has stopped
 WALL_CHARTS_REFRESH_MS = 300_000  # trends move slowly; the map and ticker are live
+
+
+def wall_chart_boxes(charts: Sequence[tuple[str, str]], figures: Sequence[object] | None = None) -> list[Component]:
+    """Build the wall's strip of trend charts ((key, title) each), empty boxes until there are figures.
+
+    The first page carries no graph: a graph loads Plotly (4.8 MB of script to parse), which held up
+    the map's first render; the strip is filled once the map is drawn (callbacks/wall.py).
+    """
+    if figures is None:
+        return [html.Div(className="gw-chart-box", title=title) for _key, title in charts]
+    return [
+        html.Div(
+            dcc.Graph(id=ids.wall_chart_id(key), figure=figure, config=dict(GRAPH_CONFIG), className="gw-chart"),  # type: ignore[arg-type]
+            className="gw-chart-box",
+            title=title,
+        )
+        for (key, title), figure in zip(charts, figures, strict=True)
+    ]
 
 
 def command_center(
@@ -68,18 +86,7 @@ def command_center(
     if wall_charts is not None:
         extras = [
             html.Div(id=ids.STALE_BANNER, className="gw-stale-banner", hidden=True),
-            html.Section(
-                [
-                    html.Div(
-                        dcc.Graph(id=ids.wall_chart_id(key), config=dict(GRAPH_CONFIG), className="gw-chart"),  # type: ignore[arg-type]
-                        className="gw-chart-box",
-                        title=title,
-                    )
-                    for key, title in wall_charts
-                ],
-                id=ids.WALL_CHARTS,
-                className="gw-wall-charts",
-            ),
+            html.Section(wall_chart_boxes(wall_charts), id=ids.WALL_CHARTS, className="gw-wall-charts"),
             dcc.Interval(id=ids.WALL_ROTATE, interval=60_000, disabled=True),
             dcc.Interval(id=ids.WALL_CHART_TICK, interval=WALL_CHARTS_REFRESH_MS),
             html.Div(id=ids.WALL_ROTATION, className="gw-wall-rotation"),
@@ -88,7 +95,6 @@ def command_center(
         [
             dcc.Location(id=ids.LOCATION, refresh=False),
             dcc.Store(id=ids.SELECTION, data=first_selection),
-            dcc.Store(id=ids.LEVELS_SINK),
             *status_plumbing(lang, STALE_AFTER_MS),
             *alert_plumbing(lang),
             DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis", "alerts"]),

@@ -12,7 +12,9 @@ from selenium.webdriver.common.by import By
 from domain.levels import LEVEL_COLOURS
 from geo.hierarchy import Level
 from layouts import ids
+from streams.aggregates import publish_levels
 from streams.ingest import append_events
+from streams.keys import RedisKeys
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.full_city import RunningApp
 from tests.browser.helpers import js, poll, sign_in
@@ -232,11 +234,11 @@ def test_a_restarted_sequence_resyncs_and_names_are_text(running_app: RunningApp
     poll(browser, "return gw.resyncs > 0 && gw.lastData !== undefined && Object.keys(gw.layers).length > 100")
     # Redis lost its data and the sequence starts again at 1: the screen must resync, not freeze.
     before = js(browser, "gw.seq = 5000; return gw.resyncs")
-    js(browser, "window.dash_clientside.gw.onLevels({seq: 1, ts: 0, levels: {}})")
+    js(browser, "gw.onLevels({seq: 1, ts: 0, levels: {}})")
     poll(browser, "return gw.resyncs > arguments[0]", before)
     # A late duplicate just after a resync changes nothing and triggers no new resync.
     settled = poll(browser, "return gw.seq < 5000 && gw.resyncs")
-    js(browser, "window.dash_clientside.gw.onLevels({seq: gw.seq, ts: 0, levels: {}})")
+    js(browser, "gw.onLevels({seq: gw.seq, ts: 0, levels: {}})")
     time.sleep(0.3)
     assert js(browser, "return gw.resyncs") == settled
     # Unit names from imported files are shown as text, never parsed as HTML.
@@ -247,3 +249,33 @@ def test_a_restarted_sequence_resyncs_and_names_are_text(running_app: RunningApp
         "return c instanceof HTMLElement && c.children.length === 0",
         street,
     )
+
+
+def test_deltas_that_arrive_together_are_each_applied_in_order(
+    running_app: RunningApp, browser: webdriver.Chrome
+) -> None:
+    """A busy page gets several deltas at once: it applies each of them, and reads no snapshot."""
+    streets = [u.code for u in running_app.city.at_level(Level.STREET)[:12]]
+    sign_in(browser, running_app.url, "ops")
+    poll(browser, LIVE)
+    # Every snapshot read so far (page load, connect) has landed; record what is applied from now on.
+    poll(browser, "return gw.resyncs > 0 && gw.resyncApplied === gw.resyncs && Object.keys(gw.layers).length > 100")
+    resyncs = js(
+        browser,
+        "window.__applied = []; const f = gw.applyLevels;"
+        "gw.applyLevels = function (l) { window.__applied.push(Object.keys(l)); return f(l); }; return gw.resyncs",
+    )
+    # The main thread is busy for a second and a half (a wall PC drawing, a slow machine), and the
+    # deltas arrive meanwhile: they reach the page back to back.
+    js(browser, "setTimeout(function () { const t = performance.now(); while (performance.now() - t < 1500) {} }, 0)")
+    time.sleep(0.2)
+    sent = {code: 1 + i % (len(LEVEL_COLOURS) - 1) for i, code in enumerate(streets)}
+    seqs = [publish_levels(running_app.redis, RedisKeys(), {code: level}) for code, level in sent.items()]
+    poll(browser, "return gw.seq >= arguments[0]", seqs[-1], timeout=15)
+    time.sleep(0.3)  # a resync started by a false gap would have been counted by now
+    assert js(browser, "return gw.resyncs") == resyncs
+    applied = js(browser, "return window.__applied")
+    mine = [keys for keys in applied if set(keys) & set(sent)]
+    assert mine == [[code] for code in streets], applied
+    fills = js(browser, "return arguments[0].map(c => gw.layers[c].options.fillColor)", streets)
+    assert fills == [LEVEL_COLOURS[sent[c]] for c in streets]

@@ -53,3 +53,37 @@ def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp
     poll(browser, f"const b = document.getElementById('{ids.STALE_BANNER}'); return !!b && b.hidden", timeout=10)
     origins = js(browser, "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
     assert set(origins) <= {running_app.url}
+
+
+# The map's view as [west, south, east, north] and its zoom.
+VIEW = (
+    "const b = gw.leaflet.getBounds();"
+    " return [[b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], gw.leaflet.getZoom()]"
+)
+
+
+def _contains(outer: list[float], inner: tuple[float, float, float, float]) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+
+
+def test_wall_rotation_zooms_the_map_to_each_district(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    city = running_app.city
+    first = city.at_level(Level.DISTRICT)[0]
+    sign_in(browser, running_app.url, "ops", then="/wall?rotate=10")
+    poll(browser, "return window.gw && gw.fitted !== undefined && Date.now() - gw.fitted > 500", timeout=40)
+    city_view, city_zoom = js(browser, VIEW)
+    assert _contains(city_view, city.bounds(city.city.code)), city_view
+    # Ten seconds on, the wall shows the first district: the map is fitted to it (not only outlined),
+    # and stays there until the next stop.
+    poll(browser, "return gw.selection && gw.selection.unit === arguments[0]", first.code, timeout=60)
+    view, zoom = poll(
+        browser,
+        f"const v = (function () {{ {VIEW} }})(); return v[1] > arguments[0] && v",
+        city_zoom,
+        timeout=10,
+    )
+    assert _contains(view, city.bounds(first.code)), (view, city.bounds(first.code))
+    assert not _contains(view, city.bounds(city.city.code)), view
+    settled = poll(browser, "return Date.now() - gw.fitted > 2000 && gw.leaflet.getZoom()", timeout=8)
+    assert settled == zoom
+    assert _contains(js(browser, VIEW)[0], city.bounds(first.code))
