@@ -7,7 +7,7 @@ DEV    := $(VENV)/.requirements-dev.stamp
 # What touches a database, run a second time on PostgreSQL; unit/ and geo/ are pure by design.
 PG_TESTS ?= tests/integration tests/browser
 
-.PHONY: run prod test lint format bench bench-memory clean
+.PHONY: run prod test ci lint format bench bench-memory clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(DEV)  ## install what the tests need, then run the whole suite on SQLite
 	bash scripts/ensure-test-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 	GW_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS) $(PG_TESTS)
+
+ci: test  ## what .ci/run does: the suite on both databases, then the fault tests and a 3-minute soak
+	$(MAKE) test-faults
+	$(MAKE) soak DURATION=180
 
 lint: $(DEV)  ## ruff, mypy --strict, import-linter
 	$(VENV)/bin/ruff check .

@@ -102,16 +102,19 @@ class EmbeddedPostgres:
             os.chown(path, self._run_as.pw_uid, self._run_as.pw_gid)
 
     def _run(self, argv: list[str]) -> None:
+        uid, gid = self._ids()
         done = subprocess.run(  # noqa: S603 - fixed argv, the system's own binaries
-            argv, capture_output=True, check=False, **self._user_kwargs()
+            argv, capture_output=True, check=False, user=uid, group=gid, extra_groups=self._groups(), cwd="/"
         )
         if done.returncode != 0:
             raise EmbeddedPostgresError(f"{argv[0]} failed: {done.stderr.decode(errors='replace').strip()}")
 
-    def _user_kwargs(self) -> dict[str, object]:
-        if self._run_as is None:
-            return {}
-        return {"user": self._run_as.pw_uid, "group": self._run_as.pw_gid, "extra_groups": [], "cwd": "/"}
+    def _ids(self) -> tuple[int | None, int | None]:
+        """The (uid, gid) to run the server's programs as: None, None for ourselves."""
+        return (None, None) if self._run_as is None else (self._run_as.pw_uid, self._run_as.pw_gid)
+
+    def _groups(self) -> list[int] | None:
+        return None if self._run_as is None else []
 
     def initdb(self) -> None:
         """Create the cluster, once."""
@@ -154,6 +157,7 @@ class EmbeddedPostgres:
         for key, value in options.items():
             argv += ["-c", f"{key}={value}"]
         log_file = (self.directory / "postgres.log").open("ab")
+        uid, gid = self._ids()
         try:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, the system's own binary
                 argv,
@@ -162,7 +166,10 @@ class EmbeddedPostgres:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,  # only prctl; runs after the uid change
-                **self._user_kwargs(),  # type: ignore[arg-type]
+                user=uid,
+                group=gid,
+                extra_groups=self._groups(),
+                cwd="/",
             )
         finally:
             log_file.close()

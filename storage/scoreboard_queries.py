@@ -51,7 +51,7 @@ class ScoreboardQueries:
             return func.date(column, f"{self._offset:+d} minutes")
         # Literals, not bound parameters: PostgreSQL must see the GROUP BY expression as the very
         # same as the selected one, and two bound parameters are two different expressions to it.
-        shift = literal_column(f"INTERVAL '{int(self._offset)} minutes'")
+        shift: ColumnElement[Any] = literal_column(f"INTERVAL '{int(self._offset)} minutes'")
         return sql_cast(func.timezone(literal_column("'UTC'"), column) + shift, Date)
 
     def cases(self, by: By, units: Collection[str] | None, since: datetime, until: datetime) -> dict[str, Tally]:
