@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
 DEV    := $(VENV)/.requirements-dev.stamp
 
-.PHONY: run test lint format bench bench-memory clean
+.PHONY: run test test-faults soak lint format bench bench-memory clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ run: $(STAMP)  ## the app with a demo city and live simulated feeds
 test: $(DEV)  ## install what the tests need, then run the whole suite
 	bash scripts/ensure-test-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-faults: $(DEV)  ## kill and pause Redis, workers, the web process and the database under load; prints the figures
+	bash scripts/ensure-test-deps.sh
+	timeout -k 30 -s INT 480 $(PY) -m pytest tests/faults -m faults -s --timeout=240 $(PYTEST_ARGS)
+
+soak: $(DEV)  ## 5,000 events/s with alerts and browsers on /wall for DURATION seconds (default 600): memory and backlog flat
+	bash scripts/ensure-test-deps.sh
+	$(PY) -m benchmarks.soak --duration $(or $(DURATION),600)
 
 lint: $(DEV)  ## ruff, mypy --strict, import-linter
 	$(VENV)/bin/ruff check .
