@@ -22,6 +22,7 @@ from tests.integration.events import inside
 from tests.processes import ROOT, free_port, small_city_env, start, stop, wait_http
 
 INITIAL = "one-time initial password"
+CREATE_OPS = ("users", "create", "ops", "--role", "city_operator", "--unit")
 
 
 @dataclass
@@ -102,8 +103,7 @@ def web_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
     port = free_port()
     for site in _site(tmp, GRIDWATCH_PORT=str(port)):
         subprocess.run(
-            [sys.executable, str(ROOT / "app.py"), "users", "create", "ops", "--role", "city_operator"]
-            + ["--unit", site.city.city.code, "--password-stdin"],
+            [sys.executable, str(ROOT / "app.py"), *CREATE_OPS, site.city.city.code, "--password-stdin"],
             env=site.env,
             cwd=ROOT,
             check=True,

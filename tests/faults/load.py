@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 
 from streams.keys import RedisKeys
 from tests.integration.events import alarm_event, gate_event
-from tests.integration.stream_state import grid_counts
+from tests.integration.stream_state import grid_counts, wait_until
 
 ALARM_RULE = "alarm_button"
 
@@ -68,6 +68,16 @@ class SteadyProducer:
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "the producer could not deliver its last batch"
         self._client.close()
+
+    def load_for(self, seconds: float, timeout: float = 60) -> None:
+        """Return once another ``seconds`` of load has been acknowledged."""
+        target = len(self.acked) + int(self.rate * seconds)
+        wait_until(lambda: len(self.acked) >= target, timeout, f"{seconds} s more of steady load")
+
+    def through_after(self, moment: float, timeout: float = 60) -> float:
+        """Return when the first batch after ``moment`` (monotonic) was acknowledged."""
+        wait_until(lambda: self.acked_at[-1][0] > moment, timeout, "the producer to get through")
+        return next(t for t, _ in reversed(self.acked_at) if t > moment)
 
     @property
     def sent(self) -> int:
@@ -169,9 +179,7 @@ class Ledger:
         print(f"\nFAULT {scenario}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
 
 
-def reckon(
-    client: redis.Redis, keys: RedisKeys, engine: Engine, producer: SteadyProducer, since_minute: int
-) -> Ledger:
+def reckon(client: redis.Redis, keys: RedisKeys, engine: Engine, producer: SteadyProducer, since_minute: int) -> Ledger:
     """Count lost and doubled events and alerts once the group has caught up."""
     applied = applied_ids(client, keys) & producer.grid_of.keys()
     expected: Counter[str] = Counter(producer.grid_of[eid] for eid in applied)

@@ -66,17 +66,15 @@ def test_workers_killed_under_load_lose_nothing_and_count_nothing_twice(site: Si
     try:
         # a dies, b takes its entries; a comes back under its own name; then b dies and a takes over.
         for victim in ("fault-a", "fault-b"):
-            target = len(producer.acked) + int(RATE * LOAD_BETWEEN_S)
-            wait_until(lambda: len(producer.acked) >= target, 60, "steady load before the kill")
+            producer.load_for(LOAD_BETWEEN_S)
             held.append(kill_holding(site, workers[victim], victim))
             killed_at = time.monotonic()
-            wait_until(lambda: pending_of(site, victim) == 0, 60, lambda: site.log_tail("fault-b.log"))
+            wait_until(lambda v=victim: pending_of(site, v) == 0, 60, lambda: site.log_tail("fault-b.log"))
             reclaimed_s.append(time.monotonic() - killed_at)
             if victim == "fault-a":
                 site.procs.remove(workers[victim])
                 workers[victim] = site.run("worker", "--name", victim, log=f"{victim}.log")
-        target = len(producer.acked) + int(RATE * LOAD_BETWEEN_S)
-        wait_until(lambda: len(producer.acked) >= target, 60, "steady load after the kills")
+        producer.load_for(LOAD_BETWEEN_S)
     finally:
         producer.stop()
     wait_until(lambda: caught_up(site.client, site.keys), 180, lambda: site.log_tail("fault-a.log"))
