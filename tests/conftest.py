@@ -18,6 +18,7 @@ from settings import Settings
 from storage.database import make_engine
 from storage.migrate import upgrade_to_head
 from streams.keys import RedisKeys
+from tests import databases
 
 SMALL_CITY = DemoCitySpec(seed=7, districts=3, streets=9, communities=40, grids=400)
 
@@ -33,6 +34,7 @@ def small_city_settings(data_dir: Path, redis_url: str, **overrides: Any) -> Set
         "demo_streets": SMALL_CITY.streets,
         "demo_districts": SMALL_CITY.districts,
         "devices_per_grid": 1,
+        "database_url": databases.app_db_url(data_dir),
     }
     values.update(overrides)
     return Settings(**values)
@@ -77,10 +79,25 @@ def small_city(small_units: list[Unit]) -> Hierarchy:
     return Hierarchy(small_units)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def database_backend() -> Iterator[str]:
+    """The database the suite runs on (GW_TEST_DATABASE); its private server stops with the session."""
+    yield databases.BACKEND
+    databases.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """Drop the PostgreSQL databases a test made (set up after wider fixtures, so theirs survive)."""
+    before = databases.created()
+    yield
+    databases.drop(databases.created() - before)
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite database file in a temp dir."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    """A migrated database of this test's own: a SQLite file in a temp dir, or a PostgreSQL database."""
+    eng = make_engine(databases.db_url(tmp_path / "test.db", migrated=True))
     upgrade_to_head(eng)
     yield eng
     eng.dispose()
@@ -98,4 +115,5 @@ def small_settings(tmp_path: Path, redis_server: EmbeddedRedis) -> Settings:
         demo_communities=SMALL_CITY.communities,
         demo_grids=SMALL_CITY.grids,
         devices_per_grid=2,
+        database_url=databases.app_db_url(tmp_path / "var"),
     )

@@ -12,6 +12,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from tests import databases
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,6 +28,8 @@ def app_env(**values: str) -> dict[str, str]:
     """The environment for a child app process: ours minus GRIDWATCH_*, plus values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWATCH_")}
     env.update(values)
+    if databases.on_postgresql() and "GRIDWATCH_DATA_DIR" in env and "GRIDWATCH_DATABASE_URL" not in env:
+        env["GRIDWATCH_DATABASE_URL"] = databases.app_db_url(Path(env["GRIDWATCH_DATA_DIR"]))
     return env
 
 

@@ -18,6 +18,7 @@ from geo.hierarchy import Hierarchy, Level
 from runtime.embedded_redis import EmbeddedRedis
 from storage.database import make_engine
 from storage.repositories import GeoRepository
+from tests import databases
 from tests.auth import PASSWORD, change_password
 from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
 
@@ -52,7 +53,7 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
             capture_output=True,
             timeout=300,
         )
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        engine = make_engine(databases.app_db_url(tmp / "var"))
         city = Hierarchy(GeoRepository(engine).load_units())
         engine.dispose()
         accounts = (

@@ -36,6 +36,7 @@ from storage.case_repository import CaseRepository
 from storage.database import make_engine
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
+from tests import databases
 from tests.auth import make_user
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import assert_clean, js, poll, sign_in
@@ -78,7 +79,7 @@ def cases_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasesApp]:
         env = small_city_env(tmp / "var", GRIDWATCH_REDIS_URL=server.url, GRIDWATCH_PORT=str(port))
         init = [sys.executable, str(ROOT / "app.py"), "init"]
         subprocess.run(init, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        engine = make_engine(databases.app_db_url(tmp / "var"))
         city = Hierarchy(GeoRepository(engine).load_units())
         home, other = (d.code for d in city.at_level(Level.DISTRICT)[:2])
         grid, other_grid = city.grids_under(home)[0], city.grids_under(other)[0]

@@ -35,6 +35,7 @@ from storage.database import make_engine
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
 from streams.ingest import append_events
+from tests import databases
 from tests.auth import make_user
 from tests.browser.conftest import ARTIFACTS, AUTOPLAY
 from tests.browser.helpers import assert_clean, js, poll, sign_in
@@ -77,7 +78,7 @@ def duty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DutyApp]:
         )
         init = [sys.executable, str(ROOT / "app.py"), "init"]
         subprocess.run(init, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        engine = make_engine(databases.app_db_url(tmp / "var"))
         city = Hierarchy(GeoRepository(engine).load_units())
         home, other = (d.code for d in city.at_level(Level.DISTRICT)[:2])
         client = redis.Redis.from_url(server.url)
@@ -442,7 +443,7 @@ def test_the_wall_shows_a_ticker_and_the_desk_is_only_for_those_who_act(
     )
     assert "区领导" in notice and "无权" in notice
     # The server refused to build the page (audited); only then is its emptiness proof of anything.
-    engine = make_engine(f"sqlite:///{duty_app.db}")
+    engine = make_engine(databases.db_url(duty_app.db))
     try:
         audit = AuditRepository(engine)
         deadline = time.monotonic() + 10

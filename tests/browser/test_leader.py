@@ -16,6 +16,7 @@ from geo.hierarchy import Level
 from layouts import ids
 from storage.database import make_engine
 from storage.device_repository import DeviceRepository
+from tests import databases
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.full_city import RunningApp
 from tests.browser.helpers import assert_clean, js, poll, sign_in
@@ -60,7 +61,7 @@ def test_leader_drills_from_district_to_grid_and_back(running_app: RunningApp, b
         env=running_app.env, cwd=ROOT, check=True, capture_output=True, input=b"one-time initial password\n",
         timeout=120,
     )  # fmt: skip
-    engine = make_engine(f"sqlite:///{running_app.env['GRIDWATCH_DATA_DIR']}/gridwatch.db")
+    engine = make_engine(databases.app_db_url(Path(running_app.env["GRIDWATCH_DATA_DIR"])))
     devices = len(DeviceRepository(engine).in_grid(grid.code))
     engine.dispose()
 

@@ -34,6 +34,7 @@ from storage.database import make_engine
 from storage.patrol_repository import PatrolRepository
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
+from tests import databases
 from tests.auth import PASSWORD, get_json, http_session, make_user
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import assert_clean, js, poll, sign_in
@@ -61,7 +62,7 @@ def report_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportApp]:
         env = small_city_env(tmp / "var", GRIDWATCH_REDIS_URL=server.url, GRIDWATCH_PORT=str(port))
         init = [sys.executable, str(ROOT / "app.py"), "init"]
         subprocess.run(init, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        engine = make_engine(databases.app_db_url(tmp / "var"))
         city = Hierarchy(GeoRepository(engine).load_units())
         grid = city.grids_under(city.at_level(Level.DISTRICT)[0].code)[0]
         client = redis.Redis.from_url(server.url)

@@ -31,6 +31,7 @@ from storage.audit_repository import AuditRepository
 from storage.database import make_engine
 from storage.repositories import GeoRepository
 from storage.user_repository import UserRepository
+from tests import databases
 from tests.auth import make_user
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import assert_clean, js, poll, sign_in
@@ -70,7 +71,7 @@ def tasks_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TasksApp]:
         )
         init = [sys.executable, str(ROOT / "app.py"), "init"]
         subprocess.run(init, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-        engine = make_engine(f"sqlite:///{tmp / 'var' / 'gridwatch.db'}")
+        engine = make_engine(databases.app_db_url(tmp / "var"))
         city = Hierarchy(GeoRepository(engine).load_units())
         district = city.at_level(Level.DISTRICT)[0].code
         grid = city.grids_under(district)[0]

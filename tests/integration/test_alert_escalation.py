@@ -25,6 +25,7 @@ from storage.database import make_engine
 from storage.migrate import alembic_config, upgrade_to_head
 from streams.aggregates import decode_push
 from streams.keys import RedisKeys
+from tests import databases
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 POLICY = EscalationPolicy(
@@ -149,7 +150,7 @@ def test_two_escalators_racing_on_one_database_move_each_alert_once(
     redis_client: redis.Redis, keys: RedisKeys, tmp_path: Path, small_city: Hierarchy, clock: FrozenClock
 ) -> None:
     # Two engines on one file: two connection pools, as two worker processes would have.
-    engines = [make_engine(f"sqlite:///{tmp_path / 'race.db'}") for _ in range(2)]
+    engines = [make_engine(databases.db_url(tmp_path / "race.db")) for _ in range(2)]
     upgrade_to_head(engines[0])
     grids = [g.code for g in small_city.at_level(Level.GRID)[:20]]
     repo = AlertRepository(engines[0], POLICY)
@@ -232,7 +233,7 @@ def test_the_wire_form_has_the_escalation_fields(engine: Engine, grid: str) -> N
 
 @pytest.fixture
 def db_at_0004(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    eng = make_engine(databases.db_url(tmp_path / "old.db"))
     command.upgrade(alembic_config(eng), "0004")
     yield eng
     eng.dispose()

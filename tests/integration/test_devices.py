@@ -18,6 +18,7 @@ from runtime.bootstrap import ensure_demo_city, open_database
 from settings import Settings
 from storage.audit_repository import AuditQuery, AuditRepository
 from storage.device_repository import DeviceRepository
+from tests import databases
 from tests.integration.events import inside
 from tests.processes import ROOT, small_city_env
 
@@ -193,7 +194,7 @@ def test_devices_from_before_credentials_have_none_until_rotated(tmp_path: Path)
     from storage.database import make_engine
     from storage.migrate import alembic_config, upgrade_to_head
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = make_engine(databases.db_url(tmp_path / "old.db"))
     command.upgrade(alembic_config(engine), "0002")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO geo_unit VALUES ('G1', 'g', 5, NULL, 0, x'00')"))

@@ -16,6 +16,7 @@ from runtime import geo_commands
 from runtime.bootstrap import GEO_SOURCE_KEY, open_database
 from settings import Settings
 from storage.repositories import GeoRepository, MetaRepository
+from tests import databases
 from tests.processes import ROOT, app_env
 from tests.shared_data import SHARED_DATA, shared_data
 
@@ -31,7 +32,7 @@ def geo(settings: Settings, *argv: str) -> int:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     shared_data("boundaries", WGS.name)
-    return Settings(data_dir=tmp_path / "var")
+    return Settings(data_dir=tmp_path / "var", database_url=databases.app_db_url(tmp_path / "var"))
 
 
 def stored(settings: Settings) -> dict[Level, int]:

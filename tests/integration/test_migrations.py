@@ -13,6 +13,7 @@ import storage.case_models  # noqa: F401  # register every table on Base.metadat
 from storage.database import make_engine
 from storage.migrate import upgrade_to_head
 from storage.models import Base
+from tests import databases
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -22,7 +23,7 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 
 
 def test_an_empty_database_migrates_to_every_table(tmp_path: Path) -> None:
-    eng = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    eng = make_engine(databases.db_url(tmp_path / "fresh.db"))
     try:
         upgrade_to_head(eng)
         tables = set(inspect(eng).get_table_names())
