@@ -29,7 +29,7 @@ test-faults: $(DEV)  ## kill and pause Redis, workers, the web process and the d
 
 soak: $(DEV)  ## 5,000 events/s with alerts and browsers on /wall for DURATION seconds (default 600): memory and backlog flat
 	bash scripts/ensure-test-deps.sh
-	$(PY) -m benchmarks.soak --duration $(or $(DURATION),600)
+	$(PY) -m benchmarks.soak --duration $(or $(DURATION),600) $(if $(RATE),--rate $(RATE)) $(if $(BROWSERS),--browsers $(BROWSERS))
 
 lint: $(DEV)  ## ruff, mypy --strict, import-linter
 	$(VENV)/bin/ruff check .

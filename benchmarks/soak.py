@@ -109,6 +109,20 @@ class Fleet:
         """RSS in MB of every process (browsers with their whole tree)."""
         return {name: rss_mb(p, tree) for name, (p, tree) in self.procs.items()}
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by every process (browsers with their whole tree)."""
+        out: dict[str, float] = {}
+        for name, (proc, tree) in self.procs.items():
+            total = 0.0
+            for p in [proc, *(proc.children(recursive=True) if tree else [])]:
+                try:
+                    times = p.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                total += times.user + times.system
+            out[name] = total
+        return out
+
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
@@ -239,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
             time.sleep(warmup)
-            mem0, back0, t0 = fleet.memory(), backlog(client, keys), time.monotonic()
+            mem0, back0, t0, cpu0 = fleet.memory(), backlog(client, keys), time.monotonic(), fleet.cpu()
             alerts0 = _alerts(tmp)
             _print_sample("start", mem0, back0)
             end_at = t0 + opts.duration
@@ -258,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if c.poll() is not None:
                         raise RuntimeError(f"process {c.pid} exited with {c.returncode}; see {log}")
             mem1, back1, elapsed = fleet.memory(), backlog(client, keys), time.monotonic() - t0
+            cpu1 = fleet.cpu()
             alerts1 = _alerts(tmp)
             _print_sample("end", mem1, back1)
             produced = (back1.xadds - back0.xadds) / elapsed
@@ -283,10 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"throughput: produced {produced:,.0f} events/s (target {opts.rate:,.0f}), applied {applied:,.0f}/s;"
         f" alert occurrences counted: {alerts1 - alerts0:,}"
     )
+    print("cores used (CPU s per s): " + ", ".join(f"{n} {(cpu1[n] - cpu0[n]) / elapsed:.2f}" for n in cpu0))
     print(f"backlog: start {back0}; end {back1} (allowed end: {allowed:,.0f} entries)")
     ok = not grown and backlog_ok and len(live) == len(browsers)
     reasons = [f"memory grew > 10 %: {', '.join(grown)}"] if grown else []
     reasons += [] if backlog_ok else ["the backlog grew"]
+    if back1.behind > opts.stream_maxlen:  # MAXLEN ~ trims the oldest entries, read or not
+        reasons.append(f"backlog over the stream's MAXLEN ~{opts.stream_maxlen:,}: unread entries were trimmed")
     reasons += [] if len(live) == len(browsers) else [f"{len(browsers) - len(live)} browsers not live at the end"]
     print(
         f"soak: {'PASS' if ok else 'FAIL'} {elapsed:.0f} s at {produced:,.0f} events/s produced,"

@@ -55,7 +55,8 @@ class Site:
         return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
 
 
-def _site(tmp: Path, **env: str) -> Iterator[Site]:
+def make_site(tmp: Path, **env: str) -> Iterator[Site]:
+    """Set up a site in tmp (env adds GRIDWATCH_* values); stop everything when the generator closes."""
     server = EmbeddedRedis(tmp / "redis")  # appendonly yes, appendfsync everysec
     server.start()
     values = small_city_env(tmp / "var", GRIDWATCH_REDIS_URL=server.url, **env)
@@ -77,7 +78,7 @@ def _site(tmp: Path, **env: str) -> Iterator[Site]:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     """A fresh site per test: workers reclaim others' entries after 1 s of idleness."""
-    yield from _site(tmp_path, GRIDWATCH_WORKER_CLAIM_IDLE_MS="1000")
+    yield from make_site(tmp_path, GRIDWATCH_WORKER_CLAIM_IDLE_MS="1000")
 
 
 @dataclass
@@ -101,7 +102,7 @@ def web_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
     """The small city served by real processes, with a live feed, and an operator account `ops`."""
     tmp = tmp_path_factory.mktemp("faults-web")
     port = free_port()
-    for site in _site(tmp, GRIDWATCH_PORT=str(port)):
+    for site in make_site(tmp, GRIDWATCH_PORT=str(port)):
         subprocess.run(
             [sys.executable, str(ROOT / "app.py"), *CREATE_OPS, site.city.city.code, "--password-stdin"],
             env=site.env,
