@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app import Gridwatch, create_app
 from domain.permissions import Principal, Role, allowed
@@ -21,6 +22,7 @@ from runtime.bootstrap import ensure_demo_city, open_database
 from security.guards import GUARD_ATTR
 from settings import Settings
 from storage.audit_repository import AuditQuery
+from storage.database import make_engine
 from streams.aggregates import encode_push
 from tests.auth import PASSWORD, login, make_user
 from tests.conftest import small_city_settings
@@ -462,13 +464,15 @@ def test_audit_tampering_is_detected_and_named(world: World) -> None:
     verify = [sys.executable, str(ROOT / "app.py"), "audit", "verify"]
     ok = subprocess.run(verify, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "intact" in ok.stdout, ok.stdout + ok.stderr
-    db = sqlite3.connect(world.settings.sqlite_path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("UPDATE audit_log SET actor = 'nobody' WHERE seq = 3")
-    # Someone with file access removes the guard and edits one entry.
-    db.execute("DROP TRIGGER audit_log_no_update")
-    db.execute("UPDATE audit_log SET actor = actor || '-forged' WHERE seq = 4")
-    db.commit()
+    engine = make_engine(world.settings.effective_database_url)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as db:
+        db.execute(text("UPDATE audit_log SET actor = 'nobody' WHERE seq = 1"))
+    # Someone with the database owner's rights removes the guard and edits one entry.
+    on = "" if engine.dialect.name == "sqlite" else " ON audit_log"
+    with engine.begin() as db:
+        db.execute(text(f"DROP TRIGGER audit_log_no_update{on}"))
+        forged = db.execute(text("SELECT max(seq) FROM audit_log")).scalar_one()
+        db.execute(text("UPDATE audit_log SET actor = actor || '-forged' WHERE seq = :seq"), {"seq": forged})
+    engine.dispose()
     bad = subprocess.run(verify, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    assert bad.returncode == 1 and "entry 4" in bad.stdout, bad.stdout
-    db.close()
+    assert bad.returncode == 1 and f"entry {forged}" in bad.stdout, bad.stdout
