@@ -101,6 +101,7 @@ def test_a_database_outage_is_buffered_in_the_stream_and_caught_up(outage: Outag
                 time.sleep(0.25)
             applied_during = applied(site.client, site.keys) - applied_at_start
         released = time.monotonic()
+        site.engine.dispose()  # the test's own pooled connections died with a restarted server
         owed = len(producer.acked)
         wait_until(lambda: applied(site.client, site.keys) >= owed * 0.99, 120, lambda: site.log_tail("worker.log"))
         caught_up_s = time.monotonic() - released
