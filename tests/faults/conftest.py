@@ -18,7 +18,9 @@ from runtime.embedded_redis import EmbeddedRedis
 from settings import Settings
 from streams.keys import RedisKeys
 from tests.auth import PASSWORD, change_password
+from tests.faults.load import Ledger, SteadyProducer, reckon
 from tests.integration.events import inside
+from tests.integration.stream_state import caught_up, wait_until
 from tests.processes import ROOT, free_port, small_city_env, start, stop, wait_http
 
 INITIAL = "one-time initial password"
@@ -48,6 +50,11 @@ class Site:
         proc = start(list(args), {**self.env, **env}, self.tmp / log)
         self.procs.append(proc)
         return proc
+
+    def settle(self, producer: SteadyProducer, since_minute: int, log: str) -> Ledger:
+        """Wait until the workers' group has caught up, then count what became of every event sent."""
+        wait_until(lambda: caught_up(self.client, self.keys), 180, lambda: self.log_tail(log))
+        return reckon(self.client, self.keys, self.engine, producer, since_minute)
 
     def log_tail(self, log: str = "app.log") -> str:
         """The end of a process log, for failure messages."""

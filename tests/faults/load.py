@@ -198,4 +198,5 @@ def reckon(client: redis.Redis, keys: RedisKeys, engine: Engine, producer: Stead
         alarms_acknowledged=len(acked_alarms),
         alarms_lost=len(acked_alarms - counted),
         duplicated_alerts=duplicated,
+        extra={"rate_per_s": round(producer.rate)},
     )

@@ -23,8 +23,8 @@ import pytest
 
 from runtime.embedded_postgres import EmbeddedPostgres
 from tests.faults.conftest import Site, make_site
-from tests.faults.load import SteadyProducer, reckon
-from tests.integration.stream_state import applied, caught_up, minute_now, wait_until
+from tests.faults.load import SteadyProducer
+from tests.integration.stream_state import applied, minute_now, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -108,12 +108,10 @@ def test_a_database_outage_is_buffered_in_the_stream_and_caught_up(outage: Outag
         producer.load_for(LOAD_S)
     finally:
         producer.stop()
-    wait_until(lambda: caught_up(site.client, site.keys), 180, lambda: site.log_tail("worker.log"))
-    ledger = reckon(site.client, site.keys, site.engine, producer, since)
-    ledger.extra = {
+    ledger = site.settle(producer, since, "worker.log")
+    ledger.extra |= {
         "outage": how,
         "outage_s": OUTAGE_S,
-        "rate_per_s": RATE,
         "applied_during_outage": applied_during,
         "backlog_peak": backlog_peak,
         "backlog_drained_after_s": round(caught_up_s, 1),

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from tests.faults.conftest import Site
-from tests.faults.load import SteadyProducer, reckon
-from tests.integration.stream_state import applied, caught_up, minute_now, wait_until
+from tests.faults.load import SteadyProducer
+from tests.integration.stream_state import applied, minute_now, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -43,16 +43,12 @@ def test_redis_killed_under_load_loses_no_acknowledged_event_and_duplicates_no_a
             delayed_fsync = max(delayed_fsync, int(site.client.info("persistence").get("aof_delayed_fsync", 0)))
     finally:
         producer.stop()
-    caught = time.monotonic()
-    wait_until(lambda: caught_up(site.client, site.keys), 180, lambda: site.log_tail("worker.log"))
-    ledger = reckon(site.client, site.keys, site.engine, producer, since)
-    ledger.extra = {
+    ledger = site.settle(producer, since, "worker.log")
+    ledger.extra |= {
         "kills": KILLS,
-        "rate_per_s": RATE,
         "producer_resent_batches": producer.resends,
         "longest_unacknowledged_s": round(producer.outage_s, 2),
         "kill_to_next_ack_s": "/".join(f"{r:.2f}" for r in restarts),
-        "catch_up_after_load_s": round(time.monotonic() - caught, 1),
         "aof_delayed_fsync": delayed_fsync,
     }
     ledger.print("redis SIGKILL (AOF everysec)")

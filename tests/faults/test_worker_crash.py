@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from tests.faults.conftest import Site
-from tests.faults.load import SteadyProducer, reckon
-from tests.integration.stream_state import caught_up, minute_now, wait_until
+from tests.faults.load import SteadyProducer
+from tests.integration.stream_state import minute_now, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -77,11 +77,9 @@ def test_workers_killed_under_load_lose_nothing_and_count_nothing_twice(site: Si
         producer.load_for(LOAD_BETWEEN_S)
     finally:
         producer.stop()
-    wait_until(lambda: caught_up(site.client, site.keys), 180, lambda: site.log_tail("fault-a.log"))
-    ledger = reckon(site.client, site.keys, site.engine, producer, since)
-    ledger.extra = {
+    ledger = site.settle(producer, since, "fault-a.log")
+    ledger.extra |= {
         "kills": len(held),
-        "rate_per_s": RATE,
         "held_pending_at_kill": "/".join(map(str, held)),
         "reclaimed_after_s": "/".join(f"{s:.2f}" for s in reclaimed_s),
         "claim_idle_ms": site.env["GRIDWATCH_WORKER_CLAIM_IDLE_MS"],
