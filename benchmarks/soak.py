@@ -25,6 +25,7 @@ DURATION=…``). The last line is machine-readable: ``soak: PASS|FAIL ...``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -85,6 +86,15 @@ def backlog(client: redis.Redis, keys: RedisKeys) -> Backlog:
     applied = int(client.get(keys.applied_total) or 0)
     dead = int(client.xlen(keys.dead_letter_stream))
     return Backlog(int(group["pending"]), max(0, xadds - applied - 2 * dead), lag_ms / 1000, applied, xadds)
+
+
+def redis_families(client: redis.Redis) -> dict[str, float]:
+    """Redis memory (MB, MEMORY USAGE) by key family: the key up to its last ':' part ("gw:counts", "gw:seen")."""
+    out: dict[str, float] = {}
+    for key in client.scan_iter(count=1000):
+        family = key.decode(errors="replace").rsplit(":", 1)[0] if key.count(b":") > 1 else key.decode()
+        out[family] = out.get(family, 0.0) + int(client.memory_usage(key, samples=0) or 0) / 2**20
+    return out
 
 
 def rss_mb(proc: psutil.Process, tree: bool = False) -> float:
@@ -163,16 +173,27 @@ def _until(browser: webdriver.Chrome, script: str, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def _answers(browser: webdriver.Chrome, script: str) -> bool:
-    """Whether the page runs a script within 30 s and it returns something truthy (a hung page does not)."""
-    browser.set_script_timeout(30)
+def _page_state(browser: webdriver.Chrome) -> str:
+    """ "live", "stale" (the page shows stale data) or "hung" (it does not run a script within 30 s)."""
     executor = browser.command_executor
     if isinstance(executor, RemoteConnection):
-        executor.client_config.timeout = 30  # selenium's HTTP read timeout (120 s by default)
+        executor.client_config.timeout = 30  # selenium's HTTP read timeout (120 s by default), first
     try:
-        return bool(browser.execute_script(script))
-    except Exception:  # noqa: BLE001 - a timed-out or crashed page is the answer "no"
-        return False
+        browser.set_script_timeout(30)
+        return "live" if browser.execute_script(LIVE) else "stale"
+    except Exception:  # noqa: BLE001 - a timed-out or crashed page is what we report
+        return "hung"
+
+
+def _close(browser: webdriver.Chrome) -> None:
+    """Quit a browser; if a hung page keeps it from quitting, kill its processes (ours, by pid)."""
+    driver = psutil.Process(browser.service.process.pid)
+    tree = [*driver.children(recursive=True), driver]
+    with contextlib.suppress(Exception):  # a hung browser: the kill below is the fallback
+        browser.quit()
+    for proc in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
 
 
 def _verdict(start: dict[str, float], end: dict[str, float], slack_mb: float) -> list[str]:
@@ -254,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             time.sleep(warmup)
             mem0, back0, t0, cpu0 = fleet.memory(), backlog(client, keys), time.monotonic(), fleet.cpu()
-            alerts0 = _alerts(tmp)
+            alerts0, families0 = _alerts(tmp), redis_families(client)
             _print_sample("start", mem0, back0)
             end_at = t0 + opts.duration
             while (left := end_at - time.monotonic()) > 0:
@@ -273,17 +294,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         raise RuntimeError(f"process {c.pid} exited with {c.returncode}; see {log}")
             mem1, back1, elapsed = fleet.memory(), backlog(client, keys), time.monotonic() - t0
             cpu1 = fleet.cpu()
-            alerts1 = _alerts(tmp)
+            alerts1, families1 = _alerts(tmp), redis_families(client)
             _print_sample("end", mem1, back1)
             produced = (back1.xadds - back0.xadds) / elapsed
             applied = (back1.applied - back0.applied) / elapsed
             grown = _verdict(mem0, mem1, opts.slack_mb)
             allowed = back0.behind + back0.pending + 2 * opts.rate
             backlog_ok = back1.behind + back1.pending <= allowed
-            live = [b for b in browsers if _answers(b, LIVE)]
+            states = [_page_state(b) for b in browsers]
         finally:
             for browser in browsers:
-                browser.quit()
+                _close(browser)
             for child in reversed(children):
                 _stop(child)
             client.close()
@@ -298,14 +319,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"throughput: produced {produced:,.0f} events/s (target {opts.rate:,.0f}), applied {applied:,.0f}/s;"
         f" alert occurrences counted: {alerts1 - alerts0:,}"
     )
+    big = sorted(families1, key=lambda f: -families1[f])[:6]
+    print(
+        "redis keys, start → end (MB): " + ", ".join(f"{f} {families0.get(f, 0):.1f} → {families1[f]:.1f}" for f in big)
+    )
     print("cores used (CPU s per s): " + ", ".join(f"{n} {(cpu1[n] - cpu0[n]) / elapsed:.2f}" for n in cpu0))
     print(f"backlog: start {back0}; end {back1} (allowed end: {allowed:,.0f} entries)")
-    ok = not grown and backlog_ok and len(live) == len(browsers)
+    print(f"pages at the end: {', '.join(states)}")
+    ok = not grown and backlog_ok and set(states) <= {"live"}
     reasons = [f"memory grew > 10 %: {', '.join(grown)}"] if grown else []
     reasons += [] if backlog_ok else ["the backlog grew"]
     if back1.behind > opts.stream_maxlen:  # MAXLEN ~ trims the oldest entries, read or not
         reasons.append(f"backlog over the stream's MAXLEN ~{opts.stream_maxlen:,}: unread entries were trimmed")
-    reasons += [] if len(live) == len(browsers) else [f"{len(browsers) - len(live)} browsers not live at the end"]
+    reasons += [] if set(states) <= {"live"} else ["not every page live at the end"]
     print(
         f"soak: {'PASS' if ok else 'FAIL'} {elapsed:.0f} s at {produced:,.0f} events/s produced,"
         f" {applied:,.0f}/s applied" + (f" ({'; '.join(reasons)})" if reasons else ""),
