@@ -56,6 +56,25 @@ def _until(browser: webdriver.Chrome, script: str, *args: object, timeout: float
     return time.monotonic()
 
 
+def _all_resynced(browsers: list[webdriver.Chrome], connects: list[int], seq: int, timeout: float) -> list[float]:
+    """Poll every page in turn; return when each was first seen reconnected, resynced to seq, live, no banner."""
+    resynced = (
+        "const s = document.getElementById('gw-status');"
+        f" const b = document.getElementById('{ids.STALE_BANNER}');"
+        " return (gw.connects || 0) > arguments[0] && gw.seq >= arguments[1]"
+        " && !!s && s.classList.contains('gw-status-live') && !!b && b.hidden"
+    )
+    seen: dict[int, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(seen) < len(browsers) and time.monotonic() < deadline:
+        for n, browser in enumerate(browsers):
+            if n not in seen and js(browser, resynced, connects[n], seq):
+                seen[n] = time.monotonic()
+        time.sleep(0.05)
+    assert len(seen) == len(browsers), f"pages not resynced after {timeout} s: {set(range(len(browsers))) - set(seen)}"
+    return [seen[n] for n in range(len(browsers))]
+
+
 def test_redis_paused_shows_the_stale_banner_and_the_wall_recovers_by_itself(
     web_site: WebSite, walls: Callable[[], webdriver.Chrome]
 ) -> None:
@@ -94,12 +113,7 @@ def test_a_web_restart_reconnects_and_resyncs_every_wall_within_ten_seconds(
     web_site.restart_web()
     answering = time.monotonic()
     seq = int(web_site.site.client.get(web_site.site.keys.map_seq) or 0)
-    resynced: list[float] = []
-    for browser, before in zip(browsers, connects, strict=True):
-        poll(browser, "return (gw.connects || 0) > arguments[0]", before, timeout=RESYNC_BOUND_S + 20)
-        poll(browser, "return gw.seq >= arguments[0]", seq, timeout=RESYNC_BOUND_S + 20)
-        poll(browser, LIVE, timeout=RESYNC_BOUND_S + 20)
-        resynced.append(_until(browser, BANNER_HIDDEN, timeout=RESYNC_BOUND_S + 20))
+    resynced = _all_resynced(browsers, connects, seq, timeout=RESYNC_BOUND_S + 30)
     print(
         f"\nFAULT web restart: browsers={len(browsers)}, down_and_up_s={answering - stopped:.1f}, "
         f"resynced_after_answering_s={'/'.join(f'{t - answering:.1f}' for t in resynced)}",
