@@ -33,7 +33,7 @@ def test_redis_killed_under_load_loses_no_acknowledged_event_and_duplicates_no_a
     try:
         for _ in range(KILLS):
             producer.load_for(LOAD_BETWEEN_S)
-            wait_until(lambda: applied(site.client, site.keys) > 0, 60, site.log_tail("worker.log"))
+            wait_until(lambda: applied(site.client, site.keys) > 0, 60, lambda: site.log_tail("worker.log"))
             delayed_fsync = max(delayed_fsync, int(site.client.info("persistence").get("aof_delayed_fsync", 0)))
             killed_at = time.monotonic()
             site.server.kill()  # SIGKILL
