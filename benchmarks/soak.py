@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -54,6 +55,7 @@ from streams.keys import RedisKeys
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
+_TROUBLE = re.compile(r"ERROR|Traceback|^[\w.]+(Error|Exception)\b")  # log lines worth printing: errors, their causes
 LIVE = "const s = document.getElementById('gw-status'); return !!s && s.classList.contains('gw-status-live')"
 
 
@@ -308,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for child in reversed(children):
                 _stop(child)
             client.close()
-            trouble = [ln for ln in log.read_text(errors="replace").splitlines() if "ERROR" in ln or "Traceback" in ln]
+            trouble = [ln for ln in log.read_text(errors="replace").splitlines() if _TROUBLE.search(ln)]
             for line in trouble[:10]:
                 print(f"app log: {line[:200]}")
     print(
