@@ -7,7 +7,7 @@ DEV    := $(VENV)/.requirements-dev.stamp
 # What touches a database, run a second time on PostgreSQL; unit/ and geo/ are pure by design.
 PG_TESTS ?= tests/integration tests/browser
 
-.PHONY: run prod test ci lint format bench bench-memory clean
+.PHONY: run prod test ci test-faults soak lint format bench bench-memory clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ test: $(DEV)  ## install what the tests need, then run the whole suite on SQLite
 ci: test  ## what .ci/run does: the suite on both databases, then the fault tests and a 3-minute soak
 	$(MAKE) test-faults
 	$(MAKE) soak DURATION=180
+
+test-faults: $(DEV)  ## kill and pause Redis, workers, the web process and the database under load; prints the figures
+	bash scripts/ensure-test-deps.sh
+	timeout -k 30 -s INT 480 $(PY) -m pytest tests/faults -m faults -s --timeout=240 $(PYTEST_ARGS)
+
+soak: $(DEV)  ## 5,000 events/s with alerts and browsers on /wall for DURATION seconds (default 600): memory and backlog flat
+	bash scripts/ensure-test-deps.sh
+	$(PY) -m benchmarks.soak --duration $(or $(DURATION),600) $(if $(RATE),--rate $(RATE)) $(if $(BROWSERS),--browsers $(BROWSERS))
 
 lint: $(DEV)  ## ruff, mypy --strict, import-linter
 	$(VENV)/bin/ruff check .
