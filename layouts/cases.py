@@ -13,7 +13,6 @@ from typing import Any
 
 from dash import dcc, html
 from dash.development.base_component import Component
-from dash_socketio import DashSocketIO
 
 from domain.cases import CaseAction
 from domain.catalog import t
@@ -21,6 +20,7 @@ from domain.scoreboard import COLUMNS, display
 from layouts import ids
 from layouts.alerts import attrs
 from layouts.header import page_header, status_plumbing
+from layouts.live_socket import live_socket
 
 __all__ = [
     "TABS",
@@ -420,7 +420,7 @@ def cases_page(
     return html.Div(
         [
             *status_plumbing(lang, 0),  # the badge says whether the server is reachable
-            DashSocketIO(id=ids.SOCKET, eventNames=[]),  # nothing pushed here yet: lists are re-queried
+            live_socket([]),  # nothing pushed here yet: lists are re-queried
             dcc.Interval(id=ids.CASES_TICK, interval=1000),
             dcc.Interval(id=ids.CASES_REFRESH, interval=5000),
             dcc.Store(id=ids.CASES_TEXTS, data=texts),

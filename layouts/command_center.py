@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from dash import dcc, html
 from dash.development.base_component import Component
-from dash_socketio import DashSocketIO
 
 from domain.catalog import t
 from figures.theme import GRAPH_CONFIG
@@ -15,6 +14,7 @@ from layouts.alerts import alert_plumbing, alert_queue
 from layouts.header import page_header, status_plumbing
 from layouts.kpis import kpi_strip
 from layouts.legend import map_legend
+from layouts.live_socket import live_socket
 from layouts.map import city_map
 
 __all__ = ["STALE_AFTER_MS", "command_center", "wall_chart_boxes"]
@@ -97,7 +97,7 @@ def command_center(
             dcc.Store(id=ids.SELECTION, data=first_selection),
             *status_plumbing(lang, STALE_AFTER_MS),
             *alert_plumbing(lang),
-            DashSocketIO(id=ids.SOCKET, eventNames=["levels", "kpis", "alerts"]),
+            live_socket(["levels", "kpis", "alerts"]),
             header,
             *extras[:1],
             body,

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from dash import dcc, html
 from dash.development.base_component import Component
-from dash_socketio import DashSocketIO
 
 from domain.catalog import t
 from layouts import ids
 from layouts.alerts import SEVERITIES, STATES, alert_plumbing, alert_queue, attrs, sound_players
 from layouts.header import page_header, status_plumbing
+from layouts.live_socket import live_socket
 
 __all__ = ["duty_desk"]
 
@@ -121,7 +121,7 @@ def duty_desk(
             dcc.Store(id=ids.ALERT_SELECTED),
             dcc.Store(id=ids.ALERT_RESULT),
             dcc.Store(id=ids.ALERT_FILTER_GRIDS),
-            DashSocketIO(id=ids.SOCKET, eventNames=["alerts"]),
+            live_socket(["alerts"]),
             sound_players(),
             header,
             body,

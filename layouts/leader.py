@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from dash import dcc, html
-from dash_socketio import DashSocketIO
 
 from domain.catalog import t
 from domain.unit_kpis import UnitKpi
@@ -17,6 +16,7 @@ from figures.theme import GRAPH_CONFIG
 from layouts import ids
 from layouts.header import page_header, status_plumbing
 from layouts.legend import map_legend
+from layouts.live_socket import live_socket
 from layouts.map import city_map
 
 __all__ = ["case_rows", "device_rows", "kpi_cards", "leader_view", "unit_detail"]
@@ -87,7 +87,7 @@ def leader_view(
             dcc.Interval(id=ids.LEADER_TICK, interval=PANEL_REFRESH_MS),
             dcc.Store(id=ids.LEADER_SELECTION),
             *status_plumbing(lang, 0),
-            DashSocketIO(id=ids.SOCKET, eventNames=["levels"]),
+            live_socket(["levels"]),
             header,
             body,
         ],
