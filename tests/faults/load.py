@@ -164,7 +164,7 @@ class Ledger:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def print(self, scenario: str) -> None:
-        """Print the figures on one line, for docs/faults.md."""
+        """Print the figures on one line, for docs/operations.md ("Faults and soak")."""
         figures = {
             "sent": self.sent,
             "acknowledged": self.acknowledged,
