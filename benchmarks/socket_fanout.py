@@ -1,6 +1,8 @@
 """Socket.IO fan-out: how many logged-in screens one Gridwatch web process keeps live at 2 updates/s.
 
-What is measured: the real app (``app.py serve``, threading mode, Werkzeug, as shipped) on a private
+What is measured: the real app, as the production ``app.py web`` (gunicorn, one gthread worker,
+``GRIDWATCH_WEB_THREADS`` sized to the rung) and as the development ``app.py serve`` (Werkzeug's
+threading server), both in Flask-SocketIO's threading mode, on a private
 Redis and a small demo city, with real accounts (``app.py users create --password-stdin``: a few
 city operators and district leaders, one person one password). Each account logs in once over HTTP;
 its session cookie is then shared by many sockets, the way several tabs of one browser share a
@@ -17,7 +19,8 @@ per step, WARM s warm-up, a WINDOW s window, 2 s grace, and pass a step when eve
 and stayed connected, delivery >= 99 % and p99 <= P99_MAX_MS; each stops at its first failing step.
 
 Run: ``python -m benchmarks.socket_fanout`` (knobs as the peer's environment variables: LADDER,
-HZ, WARM, WINDOW, P99_MAX_MS, PROCS; ``--no-peer`` skips the peer). Figures are printed, not
+HZ, WARM, WINDOW, P99_MAX_MS, PROCS; ``--no-peer`` skips the peer; ``SERVERS=web,serve`` picks the
+server commands, in that order). Figures are printed, not
 asserted. The last line is machine-readable: ``socket-fanout: <N> clients (...)``.
 """
 
@@ -58,6 +61,8 @@ PEER = Path(os.environ.get("GW_PEER_FANOUT", ROOT.parent / "shared" / "bench" / 
 SMALL = {"GRIDWATCH_DEMO_GRIDS": "400", "GRIDWATCH_DEMO_COMMUNITIES": "40", "GRIDWATCH_DEMO_STREETS": "9"}
 SMALL |= {"GRIDWATCH_DEMO_DISTRICTS": "3", "GRIDWATCH_DEMO_SEED": "7", "GRIDWATCH_DEVICES_PER_GRID": "1"}
 INITIAL, PASSWORD = "one-time benchmark password", "benchmark passphrase for the fan-out"
+SERVERS = ("web", "serve")  # app.py's production command (gunicorn gthread) and its development one (Werkzeug)
+THREADS_SPARE = 32  # gthread threads beyond one per socket: logins, probes, the short HTTP requests
 LEVELS_PER_PUSH = 8  # grids whose level changed in one aggregator tick (a busy afternoon)
 
 
@@ -71,6 +76,7 @@ class Knobs:
     window: float
     p99_max: float
     procs: int
+    servers: tuple[str, ...] = ("web", "serve")
 
     @classmethod
     def from_env(cls) -> Knobs:
@@ -82,6 +88,7 @@ class Knobs:
             window=float(env.get("WINDOW", "10")),
             p99_max=float(env.get("P99_MAX_MS", "250")),
             procs=int(env.get("PROCS", "1")),
+            servers=tuple(x for x in env.get("SERVERS", "web,serve").split(",") if x in SERVERS),
         )
 
     def env(self) -> dict[str, str]:
@@ -269,6 +276,13 @@ def _cpu_s(pid: int) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _worker_pid(pid: int) -> int:
+    """The process that serves the sockets: gunicorn's single worker (the arbiter's child), else ``pid``."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return int(kids[0]) if kids else pid
+
+
 def _wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -294,14 +308,16 @@ def _pct(lat: list[float], q: float) -> float:
     return lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
 
 
-def gridwatch_step(city: City, n: int, knobs: Knobs, cookies: list[str], logs: Path) -> Step:
-    """One rung: a fresh ``serve``, N logged-in clients, a window of pushes at HZ."""
+def gridwatch_step(city: City, n: int, knobs: Knobs, cookies: list[str], logs: Path, server: str) -> Step:
+    """One rung: a fresh ``web`` or ``serve`` process, N logged-in clients, a window of pushes at HZ."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    log = (logs / f"serve-{n}.log").open("wb")
+    log = (logs / f"{server}-{n}.log").open("wb")
     env = city.env | {"GRIDWATCH_PORT": str(port), "GRIDWATCH_HOST": "127.0.0.1"}
+    # gthread: every open WebSocket holds one worker thread for its life, so the rung sizes the pool.
+    env |= {"GRIDWATCH_WEB_THREADS": str(n + THREADS_SPARE)}
     srv = subprocess.Popen(  # noqa: S603 - our own app.py
-        [sys.executable, "-W", "ignore", str(ROOT / "app.py"), "serve"],
+        [sys.executable, "-W", "ignore", str(ROOT / "app.py"), server],
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -332,9 +348,10 @@ def gridwatch_step(city: City, n: int, knobs: Knobs, cookies: list[str], logs: P
                 w.stdin.write(f"{t0} {t1}\n")
                 w.stdin.flush()
             time.sleep(max(0.0, t0 - time.time()))
-            s0 = _cpu_s(srv.pid)
+            pid = _worker_pid(srv.pid)  # gunicorn's worker, not its arbiter; Werkzeug's own process
+            s0 = _cpu_s(pid)
             time.sleep(max(0.0, t1 - time.time()))
-            s1 = _cpu_s(srv.pid)
+            s1 = _cpu_s(pid)
             outs = [json.loads(_readline(w)) for w in workers]
         connected = sum(o["connected"] for o in outs)
         still = sum(o["still"] for o in outs)
@@ -388,20 +405,21 @@ class Ladder:
     """Both ladders, climbed side by side: on each rung the peer, then Gridwatch, each until it fails."""
 
     peer: list[Step]
-    ours: list[Step]
+    ours: dict[str, list[Step]]  # by server command
     peer_best: int | None
-    best: int
+    best: dict[str, int]
     peer_note: str
     sessions: int
 
 
 def climb(knobs: Knobs, logs: Path, *, with_peer: bool) -> Ladder:
     """Run the rungs alternately, so both stacks meet the same load on the shared machine."""
-    out = Ladder([], [], 0 if with_peer else None, 0, "" if with_peer else "peer skipped (--no-peer): no ratio", 0)
+    note = "" if with_peer else "peer skipped (--no-peer): no ratio"
+    out = Ladder([], {k: [] for k in knobs.servers}, 0 if with_peer else None, dict.fromkeys(knobs.servers, 0), note, 0)
     with tempfile.TemporaryDirectory(prefix="gw-fanout-") as tmp_name, small_city(Path(tmp_name)) as city:
         cookies = _first_logins(city, logs)  # sessions live in Redis: they outlive each step's server
         out.sessions = len(cookies)
-        peer_on, ours_on = with_peer, True
+        peer_on, ours_on = with_peer, set(knobs.servers)
         for n in knobs.ladder:
             if peer_on:
                 step, note = run_peer(knobs, n)
@@ -413,12 +431,15 @@ def climb(knobs: Knobs, logs: Path, *, with_peer: bool) -> Ladder:
                     _print_step("peer", step)
                     peer_on = step.passed
                     out.peer_best = n if step.passed else out.peer_best
-            if ours_on:
-                ours = gridwatch_step(city, n, knobs, cookies, logs)
-                out.ours.append(ours)
-                _print_step("gridwatch", ours)
-                ours_on = ours.passed
-                out.best = n if ours.passed else out.best
+            for server in knobs.servers:
+                if server in ours_on:
+                    ours = gridwatch_step(city, n, knobs, cookies, logs, server)
+                    out.ours[server].append(ours)
+                    _print_step(f"gridwatch/{server}", ours)
+                    if ours.passed:
+                        out.best[server] = n
+                    else:
+                        ours_on.discard(server)
             if not (peer_on or ours_on):
                 break
     return out
@@ -447,7 +468,7 @@ def _first_logins(city: City, logs: Path) -> list[str]:
 def _print_step(who: str, s: Step) -> None:
     size = f"{s.frame_bytes:.0f} B" if s.frame_bytes else "?"
     print(
-        f"  {who:9} N={s.n:5d}: connected {s.connected}/{s.n}, delivery {s.delivery * 100:.2f}% "
+        f"  {who:16} N={s.n:5d}: connected {s.connected}/{s.n}, delivery {s.delivery * 100:.2f}% "
         f"({s.delivered}/{s.expected}, gaps {s.gaps}, repeats {s.repeats}), p50 {s.p50:.1f} ms p99 {s.p99:.1f} ms, "
         f"{size}/update, cpu server {s.srv_cpu * 100:.0f}% client {s.cli_cpu * 100:.0f}% "
         f"-> {'PASS' if s.passed else 'FAIL'}",
@@ -455,12 +476,13 @@ def _print_step(who: str, s: Step) -> None:
     )
 
 
-def table(peer: list[Step], ours: list[Step]) -> str:
-    """Both ladders side by side."""
+def table(peer: list[Step], ours: dict[str, list[Step]]) -> str:
+    """The ladders side by side."""
     head = "| N | stack | connected | delivered | p50 ms | p99 ms | bytes/update | server cpu | result |"
     rows = [head, "|---|---|---|---|---|---|---|---|---|"]
-    for n in sorted({s.n for s in peer} | {s.n for s in ours}):
-        for who, steps in (("peer", peer), ("gridwatch", ours)):
+    for n in sorted({s.n for s in peer} | {s.n for steps in ours.values() for s in steps}):
+        stacks: list[tuple[str, list[Step]]] = [("peer", peer), *((f"gridwatch/{k}", v) for k, v in ours.items())]
+        for who, steps in stacks:
             for s in steps:
                 if s.n == n:
                     size = f"{s.frame_bytes:.0f}" if s.frame_bytes else "?"
@@ -469,6 +491,19 @@ def table(peer: list[Step], ours: list[Step]) -> str:
                         f"{size} | {s.srv_cpu * 100:.0f} % | {'pass' if s.passed else 'FAIL'} |"
                     )
     return "\n".join(rows)
+
+
+def _detail(steps: list[Step], best: int) -> str:
+    """The passing rung's figures and, if the ladder stopped, why."""
+    last = next((s for s in steps if s.n == best), None)
+    fail = next((s for s in steps if not s.passed), None)
+    det = f"p99 {last.p99:.0f} ms p50 {last.p50:.1f} ms at {best}" if last else "none passed"
+    if fail:
+        det += f", next {fail.n}: p99 {fail.p99:.0f} ms, delivery {fail.delivery * 100:.2f}%"
+        det += f", connected {fail.connected}"
+    else:
+        det += ", ladder top reached"
+    return det
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -492,34 +527,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs = args.logs or Path(tempfile.mkdtemp(prefix="gw-fanout-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
     lad = climb(knobs, logs, with_peer=not args.no_peer)
-    peer_steps, peer_best, ours, best, sessions = lad.peer, lad.peer_best, lad.ours, lad.best, lad.sessions
     print(f"  peer, last line of its last rung: {lad.peer_note}", flush=True)
     load1 = os.getloadavg()
     print()
-    print(table(peer_steps, ours))
+    print(table(lad.peer, lad.ours))
     print()
-    ratio = f"{best / peer_best:.2f}x" if peer_best else "n/a"
-    last = next((s for s in ours if s.n == best), None)
-    fail = next((s for s in ours if not s.passed), None)
-    det = (
-        f"p99 {last.p99:.0f} ms p50 {last.p50:.1f} ms delivery {last.delivery * 100:.2f}% at {best}"
-        if last
-        else "none passed"
-    )
-    if fail:
-        det += f"; next step {fail.n}: p99 {fail.p99:.0f} ms, delivery {fail.delivery * 100:.2f}%"
-        det += f", connected {fail.connected}"
-    else:
-        det += "; ladder top reached, ceiling is higher"
+    peer_best = lad.peer_best
+    peer = peer_best if peer_best is not None else "n/a"
+    parts = []
+    for server in knobs.servers:
+        best, ratio = lad.best[server], f"{lad.best[server] / peer_best:.2f}x" if peer_best else "n/a"
+        print(f"largest passing N: gridwatch/{server} {best}, peer {peer}; ratio ours/peer {ratio}")
+        parts.append(f"{server}: {best} clients, {_detail(lad.ours[server], best)}, ratio {ratio}")
+    # The headline is the first server command (the production ``web`` unless SERVERS says otherwise).
+    head = lad.best[knobs.servers[0]] if knobs.servers else 0
     print(
-        f"largest passing N: gridwatch {best}, peer {peer_best if peer_best is not None else 'n/a'}; "
-        f"ratio ours/peer {ratio}"
-    )
-    print(
-        f"socket-fanout: {best} clients (max N with p99<= {knobs.p99_max:.0f} ms at {knobs.hz:g} Hz per client; {det}; "
-        f"peer {peer_best if peer_best is not None else 'n/a'}, ratio {ratio}; {len(ours) and sessions} login sessions "
-        f"shared by the sockets; load {load0[0]:.1f}->{load1[0]:.1f}; {knobs.procs} client proc(s), "
-        f"{os.cpu_count()} cpu shared with clients)",
+        f"socket-fanout: {head} clients (max N with p99<= {knobs.p99_max:.0f} ms at {knobs.hz:g} Hz per client; "
+        f"{'; '.join(parts)}; peer {peer}; {lad.sessions} login sessions shared by the sockets; "
+        f"load {load0[0]:.1f}->{load1[0]:.1f}; {knobs.procs} client proc(s), {os.cpu_count()} cpu shared with clients; "
+        f"ratio {f'{head / peer_best:.2f}x' if peer_best else 'n/a'})",
         flush=True,
     )
     if not args.logs:

@@ -41,6 +41,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "workers": 1,
         "worker_class": "gthread",
         "threads": settings.web_threads,
+        # Every open WebSocket is a connection as well as a thread: gunicorn's default cap of 1,000
+        # connections would stop accepting at 1,000 screens and leave no room for keep-alive.
+        "worker_connections": max(1000, settings.web_threads + 100),
         "graceful_timeout": 10,  # open WebSockets never finish by themselves: do not wait long for them
         "keepalive": 5,
         "proc_name": f"gridwatch-web-{settings.port}",
