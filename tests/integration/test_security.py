@@ -190,6 +190,7 @@ HOSTILE = {
     "data": lambda w: {"unit": w.other, "bounds": [0, 0, 1, 1], "crumbs": ["x"]},
     "n_clicks": lambda w: 1,
     "n_intervals": lambda w: 1,
+    "data-tick": lambda w: 1,  # the wall's chart refresh counter
     "pathname": lambda w: "/duty",  # a page the leader's role may not open
     "value": lambda w: w.other,  # the duty desk's area filter
     "start_date": lambda w: w.other,
@@ -260,7 +261,7 @@ def test_every_callback_refuses_a_crafted_out_of_scope_request_and_audits(world:
         for spec in cb["inputs"]:
             # A new input kind must get a hostile recipe here, or this test fails rather than skip it.
             assert spec["property"] in HOSTILE, f"add a hostile value for {spec['property']!r} ({cb['output']})"
-            if spec["property"] in ("n_clicks", "n_intervals"):
+            if spec["property"] in ("n_clicks", "n_intervals", "data-tick"):  # counters name no unit
                 continue
             before = head(world)
             req = dash_request(cb, world, spec["property"])
