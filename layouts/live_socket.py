@@ -1,4 +1,4 @@
-"""The page's one Socket.IO connection, paced to come back quickly after an outage."""
+"""The page's one Socket.IO connection (one builder for the four pages that push)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from dash_socketio import DashSocketIO
 
 from layouts import ids
 
-__all__ = ["RECONNECT", "live_socket"]
+__all__ = ["live_socket"]
 
-# Socket.IO's default backoff grows to 5 s (±50 %): a wall screen would sit stale up to 7.5 s after
-# its server is back. Tries every 0.5–2 s instead; the jitter (randomizationFactor 0.5, the default)
-# still spreads a room full of screens reconnecting to a restarted process.
-RECONNECT: dict[str, object] = {"reconnectionDelay": 500, "reconnectionDelayMax": 2000}
+# Socket.IO's default reconnect back-off (up to 5 s ±50 %) stays: passing `options` to DashSocketIO
+# (e.g. a shorter reconnectionDelayMax) made the duty desk miss pushes (tests/browser/test_duty.py,
+# two desks); the component re-creates its socket when that prop changes identity. Not solved yet.
 
 
 def live_socket(event_names: list[str]) -> DashSocketIO:
     """The page's socket, listening to ``event_names`` (the server picks the rooms, never the page)."""
-    return DashSocketIO(id=ids.SOCKET, eventNames=event_names, options=RECONNECT)
+    return DashSocketIO(id=ids.SOCKET, eventNames=event_names)
