@@ -6,10 +6,16 @@
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # before any other import: gevent must patch the standard library first
+    from runtime.gevent_patch import patch_if_gevent_web
+
+    patch_if_gevent_web(sys.argv[1:])
+
 import gc
 import logging
 import secrets
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +49,7 @@ from runtime.alert_actions import AlertActions
 from runtime.alert_sink import AlertAnnouncer, AlertRaiser, load_rules
 from runtime.bootstrap import open_database
 from runtime.case_service import case_service_for
+from runtime.concurrency import socketio_async_mode
 from runtime.context import AppContext
 from runtime.leader_charts import LeaderCharts
 from runtime.patrol_service import PatrolService
@@ -249,7 +256,7 @@ def create_app(settings: Settings) -> Gridwatch:
     # every process's sockets; the push bridge still sends locally (docs/operations.md says why).
     # Flask-SocketIO picks the queue by URL scheme and takes unix:// for Kombu: name the manager ourselves.
     queue = {"client_manager": RedisManager(settings.redis_url)} if settings.socketio_queue else {}
-    socketio = SocketIO(server, async_mode="threading", **queue)
+    socketio = SocketIO(server, async_mode=socketio_async_mode(), **queue)
     rooms = SocketRooms(socketio, hierarchy, guard)
     api.probes.install(server, settings.redis_url, keys, engine, lambda: len(rooms), settings.metrics_allow)
     accounts.on_revoke = lambda user_id: rooms.disconnect(user_id=user_id)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 __all__ = ["Settings", "SettingsError"]
 
 PREFIX = "GRIDWATCH_"
+WEB_WORKERS = ("gthread", "gevent")
 
 
 class SettingsError(ValueError):
@@ -149,6 +150,13 @@ class Settings:
         default=100,
         metadata=_doc("Threads of a gunicorn web process (`web`, `prod`); each open Socket.IO connection holds one."),
     )
+    web_worker: str = field(
+        default="gthread",
+        metadata=_doc(
+            "gunicorn worker of `web` and `prod`: `gthread` (a thread per open socket) or `gevent` "
+            "(a greenlet per socket, for more than ~500 screens on one process)."
+        ),
+    )
     metrics_allow: str = field(
         default="127.0.0.1,::1",
         metadata=_doc(
@@ -174,6 +182,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}STREAM_MAXLEN and {PREFIX}DEAD_LETTER_MAXLEN must be at least 1")
         if self.web_threads < 1:
             raise SettingsError(f"{PREFIX}WEB_THREADS must be at least 1")
+        if self.web_worker not in WEB_WORKERS:
+            raise SettingsError(f"{PREFIX}WEB_WORKER must be one of {', '.join(WEB_WORKERS)}, not {self.web_worker!r}")
         if self.metrics_allow:
             _check_networks(self.metrics_allow)
         if self.redis_url:

@@ -1,8 +1,9 @@
 """Socket.IO fan-out: how many logged-in screens one Gridwatch web process keeps live at 2 updates/s.
 
-What is measured: the real app, as the production ``app.py web`` (gunicorn, one gthread worker,
-``GRIDWATCH_WEB_THREADS`` sized to the rung) and as the development ``app.py serve`` (Werkzeug's
-threading server), both in Flask-SocketIO's threading mode, on a private
+What is measured: the real app, as the production ``app.py web`` under gunicorn's gevent worker
+(``web-gevent``: Flask-SocketIO in gevent mode, a greenlet per socket) and under its gthread worker
+(``web``: threading mode, ``GRIDWATCH_WEB_THREADS`` sized to the rung), and optionally as the
+development ``app.py serve`` (Werkzeug's threading server), on a private
 Redis and a small demo city, with real accounts (``app.py users create --password-stdin``: a few
 city operators and district leaders, one person one password). Each account logs in once over HTTP;
 its session cookie is then shared by many sockets, the way several tabs of one browser share a
@@ -19,8 +20,8 @@ per step, WARM s warm-up, a WINDOW s window, 2 s grace, and pass a step when eve
 and stayed connected, delivery >= 99 % and p99 <= P99_MAX_MS; each stops at its first failing step.
 
 Run: ``python -m benchmarks.socket_fanout`` (knobs as the peer's environment variables: LADDER,
-HZ, WARM, WINDOW, P99_MAX_MS, PROCS; ``--no-peer`` skips the peer; ``SERVERS=web,serve`` picks the
-server commands, in that order). Figures are printed, not
+HZ, WARM, WINDOW, P99_MAX_MS, PROCS; ``--no-peer`` skips the peer; ``SERVERS=web-gevent,web,serve`` picks
+the stacks, in that order; the default is ``web-gevent,web``). Figures are printed, not
 asserted. The last line is machine-readable: ``socket-fanout: <N> clients (...)``.
 """
 
@@ -61,7 +62,13 @@ PEER = Path(os.environ.get("GW_PEER_FANOUT", ROOT.parent / "shared" / "bench" / 
 SMALL = {"GRIDWATCH_DEMO_GRIDS": "400", "GRIDWATCH_DEMO_COMMUNITIES": "40", "GRIDWATCH_DEMO_STREETS": "9"}
 SMALL |= {"GRIDWATCH_DEMO_DISTRICTS": "3", "GRIDWATCH_DEMO_SEED": "7", "GRIDWATCH_DEVICES_PER_GRID": "1"}
 INITIAL, PASSWORD = "one-time benchmark password", "benchmark passphrase for the fan-out"
-SERVERS = ("web", "serve")  # app.py's production command (gunicorn gthread) and its development one (Werkzeug)
+# The stacks measured: app.py's production command under gunicorn's gthread worker and under its gevent worker,
+# and the development command (Werkzeug): name -> (app.py command, extra environment).
+SERVERS: dict[str, tuple[str, dict[str, str]]] = {
+    "web": ("web", {"GRIDWATCH_WEB_WORKER": "gthread"}),
+    "web-gevent": ("web", {"GRIDWATCH_WEB_WORKER": "gevent"}),
+    "serve": ("serve", {}),
+}
 THREADS_SPARE = 32  # gthread threads beyond one per socket: logins, probes, the short HTTP requests
 LEVELS_PER_PUSH = 8  # grids whose level changed in one aggregator tick (a busy afternoon)
 
@@ -76,7 +83,7 @@ class Knobs:
     window: float
     p99_max: float
     procs: int
-    servers: tuple[str, ...] = ("web", "serve")
+    servers: tuple[str, ...] = ("web-gevent", "web")
 
     @classmethod
     def from_env(cls) -> Knobs:
@@ -88,7 +95,7 @@ class Knobs:
             window=float(env.get("WINDOW", "10")),
             p99_max=float(env.get("P99_MAX_MS", "250")),
             procs=int(env.get("PROCS", "1")),
-            servers=tuple(x for x in env.get("SERVERS", "web,serve").split(",") if x in SERVERS),
+            servers=tuple(x for x in env.get("SERVERS", "web-gevent,web").split(",") if x in SERVERS),
         )
 
     def env(self) -> dict[str, str]:
@@ -315,9 +322,10 @@ def gridwatch_step(city: City, n: int, knobs: Knobs, cookies: list[str], logs: P
     log = (logs / f"{server}-{n}.log").open("wb")
     env = city.env | {"GRIDWATCH_PORT": str(port), "GRIDWATCH_HOST": "127.0.0.1"}
     # gthread: every open WebSocket holds one worker thread for its life, so the rung sizes the pool.
-    env |= {"GRIDWATCH_WEB_THREADS": str(n + THREADS_SPARE)}
+    command, extra = SERVERS[server]
+    env |= {"GRIDWATCH_WEB_THREADS": str(n + THREADS_SPARE)} | extra
     srv = subprocess.Popen(  # noqa: S603 - our own app.py
-        [sys.executable, "-W", "ignore", str(ROOT / "app.py"), server],
+        [sys.executable, "-W", "ignore", str(ROOT / "app.py"), command],
         env=env,
         cwd=ROOT,
         stdout=log,

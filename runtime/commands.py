@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--cases", action="store_true", help="also file and move demo cases (GRIDWATCH_DEMO_CASES_PER_DAY)")
     r = sub.add_parser("run", help="serve + worker + simulator together (what `make run` does)")
     r.add_argument("--rate", type=float, default=None, help="simulated events per second")
-    sub.add_parser("web", help="one production web process: gunicorn, one gthread worker (GRIDWATCH_WEB_THREADS)")
+    sub.add_parser("web", help="one production web process: gunicorn, one worker (GRIDWATCH_WEB_WORKER)")
     pr = sub.add_parser("prod", help="the production layout on this machine: web processes and workers (`make prod`)")
     pr.add_argument("--web", type=int, default=2, help="web processes, on ports GRIDWATCH_PORT, +1, … (default 2)")
     pr.add_argument("--workers", type=int, default=2, help="ingest workers in the consumer group (default 2)")

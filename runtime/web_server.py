@@ -2,9 +2,12 @@
 
 One worker, because a Socket.IO client must reach the process that accepted it and gunicorn's
 own balancing is not sticky: more capacity is more of these processes behind nginx ``ip_hash``.
-gthread, because the app runs Flask-SocketIO in threading mode with simple-websocket, which
-takes the raw socket from gunicorn; every open WebSocket holds one of the worker's threads for
-its life, so ``threads`` bounds the sockets of one process.
+gthread by default, because the app runs Flask-SocketIO in threading mode with simple-websocket,
+which takes the raw socket from gunicorn; every open WebSocket holds one of the worker's threads
+for its life, so ``threads`` bounds the sockets of one process. ``GRIDWATCH_WEB_WORKER=gevent``
+runs gunicorn's gevent worker instead (Flask-SocketIO then runs in gevent mode, see
+``runtime.concurrency``): a socket costs a greenlet, not three OS threads, and a push to a
+thousand screens is a thousand sends in one thread instead of a thousand thread wake-ups.
 """
 
 from __future__ import annotations
@@ -36,17 +39,21 @@ class WebProcess(Protocol):
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """The gunicorn settings of one web process."""
+    threads = {"threads": settings.web_threads} if settings.web_worker == "gthread" else {}
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": 1,
-        "worker_class": "gthread",
-        "threads": settings.web_threads,
+        "worker_class": settings.web_worker,
+        **threads,
         # Every open WebSocket is a connection as well as a thread: gunicorn's default cap of 1,000
         # connections would stop accepting at 1,000 screens and leave no room for keep-alive.
         "worker_connections": max(1000, settings.web_threads + 100),
         "graceful_timeout": 10,  # open WebSockets never finish by themselves: do not wait long for them
         "keepalive": 5,
         "proc_name": f"gridwatch-web-{settings.port}",
+        # gunicorn's control socket has one path per user ($HOME/.gunicorn/gunicorn.ctl): the web processes
+        # of `prod` would take it from each other, and nothing of Gridwatch's uses it.
+        "control_socket_disable": True,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),

@@ -38,6 +38,7 @@ from streams.ingest import append_events
 from tests import databases
 from tests.auth import make_user
 from tests.browser.conftest import ARTIFACTS, AUTOPLAY
+from tests.browser.duty_desk import ROW, act, message
 from tests.browser.helpers import assert_clean, js, poll, sign_in
 from tests.conftest import SMALL_CITY
 from tests.integration.events import alarm_event, gate_event, inside, temperature_event
@@ -46,7 +47,6 @@ from tests.processes import ROOT, app_env, free_port, start, stop, wait_http
 pytestmark = pytest.mark.browser
 DOCS = ROOT / "docs"
 CONNECTED = "return window.gw !== undefined && gw.wasConnected === true && gw.alerts.texts !== null"
-ROW = "return document.querySelector('#gw-alert-queue li[data-alert-id=\"' + arguments[0] + '\"]')"
 
 
 @dataclass
@@ -144,31 +144,6 @@ def playing(browser: webdriver.Chrome, severity: str) -> bool:
     """Whether the tone of a severity is playing."""
     return bool(
         js(browser, "const a = document.getElementById(arguments[0]); return !!a && !a.paused", ids.SOUNDS[severity])
-    )
-
-
-def act(browser: webdriver.Chrome, alert_id: int, button: str) -> None:
-    """Select an alert's row, then press an action button."""
-    browser.find_element(By.ID, f"gw-alert-{alert_id}").click()
-    poll(browser, "return gw.alerts.selected === arguments[0]", alert_id)
-    poll(
-        browser,
-        "return document.getElementById(arguments[0]).textContent.includes('#' + arguments[1])",
-        ids.ALERT_SELECTED_LABEL,
-        alert_id,
-    )
-    browser.find_element(By.ID, button).click()
-
-
-def message(browser: webdriver.Chrome, contains: str) -> str:
-    """Wait for the action message to say something; return it."""
-    return str(
-        poll(
-            browser,
-            "const m = document.getElementById(arguments[0]).textContent; return m.includes(arguments[1]) && m",
-            ids.ALERT_MESSAGE,
-            contains,
-        )
     )
 
 

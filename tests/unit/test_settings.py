@@ -63,6 +63,7 @@ def test_every_field_is_documented() -> None:
         {"GRIDWATCH_LANGUAGE": "fr"},
         {"GRIDWATCH_WINDOW_MINUTES": "0"},
         {"GRIDWATCH_DEAD_LETTER_MAXLEN": "0"},
+        {"GRIDWATCH_WEB_WORKER": "eventlet"},
     ],
 )
 def test_out_of_range_values_are_refused(env: dict[str, str]) -> None:
