@@ -178,6 +178,13 @@
   // order. So the component is wrapped: deltas go from there to gw.onLevels and never into
   // Dash; everything else (connected, socketId, other events) goes on to Dash as before. One
   // connection, the component's own.
+  //
+  // The wrapper also gives the socket its reconnect pacing. Socket.IO's default back-off grows to
+  // 5 s (±50 %), so a screen could wait 7.5 s after the server came back. The component builds its
+  // socket in a useMemo keyed on the `options` prop's identity, and Dash hands it a new object at
+  // every re-render of the page, which would drop and rebuild the socket (the duty desk then missed
+  // pushes): so the options are one frozen object, given here, never from the layout.
+  const SOCKET_OPTIONS = Object.freeze({ reconnectionDelay: 500, reconnectionDelayMax: 2000 });
   function tapSocket() {
     const lib = window.dash_socketio;
     const React = window.React;
@@ -195,7 +202,7 @@
         delete rest["data-levels"];
         if (Object.keys(rest).length) latest.current(rest);
       }, []);
-      return React.createElement(Component, Object.assign({}, props, { setProps: setProps }));
+      return React.createElement(Component, Object.assign({}, props, { setProps: setProps, options: SOCKET_OPTIONS }));
     }
     Object.assign(GwSocketIO, Component); // propTypes, defaultProps: what Dash reads off the type
     GwSocketIO.gwTapped = true;

@@ -8,9 +8,9 @@ from layouts import ids
 
 __all__ = ["live_socket"]
 
-# Socket.IO's default reconnect back-off (up to 5 s ±50 %) stays: passing `options` to DashSocketIO
-# (e.g. a shorter reconnectionDelayMax) made the duty desk miss pushes (tests/browser/test_duty.py,
-# two desks); the component re-creates its socket when that prop changes identity. Not solved yet.
+# No `options` here: the component re-creates its socket whenever that prop changes identity, and a
+# prop from the layout is a new object at every re-render. assets/gw_map.js gives the socket one
+# frozen options object (the reconnect pacing: 0.5 s, growing to 2 s).
 
 
 def live_socket(event_names: list[str]) -> DashSocketIO:

@@ -16,10 +16,26 @@ from tests.processes import start, stop, wait_http
 pytestmark = pytest.mark.browser
 LIVE = "const s = document.getElementById('gw-status'); return !!s && s.classList.contains('gw-status-live')"
 BANNER = f"const b = document.getElementById('{ids.STALE_BANNER}'); return !!b && !b.hidden && b.textContent"
+# Stamps every Socket.IO handshake attempt (a new Engine.IO session: no sid yet), by polling or WebSocket.
+HANDSHAKES = """
+window.__handshakes = [];
+const stamp = (url) => {
+  const u = String(url);
+  if (u.includes('/socket.io/') && !u.includes('sid=')) window.__handshakes.push(Date.now());
+};
+const open = XMLHttpRequest.prototype.open;
+XMLHttpRequest.prototype.open = function (method, url, ...rest) { stamp(url); return open.call(this, method, url, ...rest); };
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = function (url, ...rest) { stamp(url); return new NativeWebSocket(url, ...rest); };
+window.WebSocket.prototype = NativeWebSocket.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
+RECONNECT_GAP_MAX_S = 3.5  # the page's back-off tops out at 2 s ±50 % (Socket.IO's default: 5 s ±50 %)
 
 
 def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp, browser: webdriver.Chrome) -> None:
     city = running_app.city
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HANDSHAKES})
     sign_in(browser, running_app.url, "ops", then="/wall?rotate=10")
     poll(browser, LIVE, timeout=40)
     poll(
@@ -40,6 +56,7 @@ def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp
     assert_clean(browser, running_app.url)  # before the outage, which the console rightly reports
     # The server goes away under the wall: a banner says since when data is stale.
     connects = js(browser, "return gw.connects || 0")
+    attempts_before = js(browser, "return window.__handshakes.length")
     assert running_app.web is not None
     stop(running_app.web)
     banner = poll(browser, BANNER, timeout=30)
@@ -51,6 +68,13 @@ def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp
     poll(browser, "return (gw.connects || 0) > arguments[0]", connects, timeout=60)
     poll(browser, LIVE, timeout=30)
     poll(browser, f"const b = document.getElementById('{ids.STALE_BANNER}'); return !!b && b.hidden", timeout=10)
+    # While the server was away the page kept trying, never more than a few seconds apart, so a wall
+    # is back within about 3 s of its server, however long the outage.
+    attempts = js(browser, "return window.__handshakes")[attempts_before:]
+    gaps = [round((b - a) / 1000, 2) for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert len(attempts) >= 4, attempts
+    assert max(gaps) <= RECONNECT_GAP_MAX_S, gaps
+    print(f"\nreconnect attempts during the outage, seconds apart: {gaps}")
     origins = js(browser, "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
     assert set(origins) <= {running_app.url}
 
