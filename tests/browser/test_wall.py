@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from selenium import webdriver
 
@@ -24,7 +26,10 @@ const stamp = (url) => {
   if (u.includes('/socket.io/') && !u.includes('sid=')) window.__handshakes.push(Date.now());
 };
 const open = XMLHttpRequest.prototype.open;
-XMLHttpRequest.prototype.open = function (method, url, ...rest) { stamp(url); return open.call(this, method, url, ...rest); };
+XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+  stamp(url);
+  return open.call(this, method, url, ...rest);
+};
 const NativeWebSocket = window.WebSocket;
 window.WebSocket = function (url, ...rest) { stamp(url); return new NativeWebSocket(url, ...rest); };
 window.WebSocket.prototype = NativeWebSocket.prototype;
@@ -71,7 +76,7 @@ def test_wall_rotates_and_recovers_from_a_server_restart(running_app: RunningApp
     # While the server was away the page kept trying, never more than a few seconds apart, so a wall
     # is back within about 3 s of its server, however long the outage.
     attempts = js(browser, "return window.__handshakes")[attempts_before:]
-    gaps = [round((b - a) / 1000, 2) for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [round((b - a) / 1000, 2) for a, b in itertools.pairwise(attempts)]
     assert len(attempts) >= 4, attempts
     assert max(gaps) <= RECONNECT_GAP_MAX_S, gaps
     print(f"\nreconnect attempts during the outage, seconds apart: {gaps}")
