@@ -20,7 +20,6 @@ LAYER_STREET = "gw-layer-street"
 LAYER_GRID = "gw-layer-grid"
 LAYER_FOCUS = "gw-layer-focus"  # the outline of the selected unit
 SELECTION = "gw-selection"
-LEVELS_SINK = "gw-levels-sink"
 KPI_VALUE = "gw-kpi-value"  # pattern-matching type: {"type": KPI_VALUE, "key": <kpi key>}
 
 # The page shell: which page the address asks for, what this user may open, and the page itself.

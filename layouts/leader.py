@@ -83,7 +83,6 @@ def leader_view(
         [
             dcc.Location(id=ids.LOCATION, refresh=False),
             dcc.Store(id=ids.SELECTION, data=first_selection),
-            dcc.Store(id=ids.LEVELS_SINK),
             dcc.Interval(id=ids.LEADER_TICK, interval=PANEL_REFRESH_MS),
             dcc.Store(id=ids.LEADER_SELECTION),
             *status_plumbing(lang, 0),
