@@ -4,8 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
 DEV    := $(VENV)/.requirements-dev.stamp
-# What touches a database, run a second time on PostgreSQL; unit/ and geo/ are pure by design.
-PG_TESTS ?= tests/integration tests/browser
+# What touches a database, run a second time on PostgreSQL: every integration test, and the browser tests whose
+# pages write (alerts, cases, reports, two web processes) or read SQL aggregates (the leader's charts). unit/ and
+# geo/ are pure by design; the wall and map pages read Redis; benchmark smoke tests bring their own SQLite.
+PG_TESTS ?= tests/integration tests/browser/test_multiprocess.py tests/browser/test_duty.py \
+	tests/browser/test_cases.py tests/browser/test_report.py tests/browser/test_leader.py
 
 .PHONY: run prod test ci test-faults soak lint format bench bench-memory clean
 
@@ -27,7 +30,7 @@ prod: $(STAMP)  ## the production layout on this machine: WEB gunicorn web proce
 test: $(DEV)  ## install what the tests need, then run the whole suite on SQLite, then again on PostgreSQL
 	bash scripts/ensure-test-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
-	GW_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS) $(PG_TESTS)
+	GW_TEST_DATABASE=postgresql $(PY) -m pytest -m 'not faults and not benchmark' $(PYTEST_ARGS) $(PG_TESTS)
 
 ci: test  ## what .ci/run does: the suite on both databases, then the fault tests and a 3-minute soak
 	$(MAKE) test-faults

@@ -10,7 +10,7 @@ import pytest
 
 from tests.processes import ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.benchmark]  # own app, own SQLite: not in the PostgreSQL pass
 
 FIGURE_LINES = (
     "first render /wall, cold cache",
