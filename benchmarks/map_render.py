@@ -492,6 +492,10 @@ def _heap(browser: webdriver.Chrome, collect: bool) -> dict[str, float]:
     return {m["name"]: float(m["value"]) for m in metrics}
 
 
+# How many undo steps dash-renderer holds (assets/gw_history.js trims them every 10 s).
+UNDO_STEPS = "return window.store ? store.getState().history.past.length : null"
+
+
 def memory_run(
     browser: webdriver.Chrome, app: BenchApp, duration: float, interval: float
 ) -> tuple[float, float, list[float]]:
@@ -502,6 +506,7 @@ def memory_run(
     browser.execute_cdp_cmd("HeapProfiler.enable", {})
     browser.execute_cdp_cmd("Performance.enable", {})
     start = _heap(browser, True)
+    undo_start = browser.execute_script(UNDO_STEPS)
     mb = 1024 * 1024
     grids = [u.code for u in app.city.at_level(Level.GRID)]
     streets = [u.code for u in app.city.at_level(Level.STREET)]
@@ -520,9 +525,11 @@ def memory_run(
     time.sleep(1.0)
     end = _heap(browser, True)
     applied = browser.execute_script("return gw.seq")
+    undo_end = browser.execute_script(UNDO_STEPS)
     print(
         f"heap run: {duration:.0f} s, {sent} deltas, page at seq {applied}; DOM nodes {start['Nodes']:.0f} → "
-        f"{end['Nodes']:.0f}, listeners {start['JSEventListeners']:.0f} → {end['JSEventListeners']:.0f}",
+        f"{end['Nodes']:.0f}, listeners {start['JSEventListeners']:.0f} → {end['JSEventListeners']:.0f}, "
+        f"Dash undo steps held {undo_start} → {undo_end}",
         flush=True,
     )
     return start["JSHeapUsedSize"] / mb, end["JSHeapUsedSize"] / mb, samples
