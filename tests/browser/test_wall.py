@@ -116,3 +116,15 @@ def test_wall_rotation_zooms_the_map_to_each_district(running_app: RunningApp, b
     settled = poll(browser, "return Date.now() - gw.fitted > 2000 && gw.leaflet.getZoom()", timeout=8)
     assert settled == zoom
     assert _contains(js(browser, VIEW)[0], city.bounds(first.code))
+
+
+def test_dash_undo_history_is_trimmed(running_app: RunningApp, browser: webdriver.Chrome) -> None:
+    # dash-renderer keeps an undo step per prop change a callback listens to, forever; a wall open for days
+    # would hold every KPI payload it was sent. assets/gw_history.js trims the steps to the last ten.
+    sign_in(browser, running_app.url, "ops", then="/wall")
+    poll(browser, LIVE, timeout=40)
+    steps = "return window.store.getState().history.past.length"
+    poll(browser, f"{steps} > 12", timeout=30)
+    js(browser, "gwTrimHistory()")
+    assert js(browser, steps) <= 10
+    assert_clean(browser, running_app.url)
