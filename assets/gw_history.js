@@ -5,8 +5,8 @@
  * value it replaced, and never drops one: a wall screen open for days would keep every KPI
  * payload it was ever sent (the 30-minute heap run grew 12 %; docs/performance.md). Gridwatch
  * offers no undo (show_undo_redo is off), so the steps are trimmed in place, keeping the last
- * few, every 10 s (a wall makes about 4 a second). The renderer copies `past` into a new array at each step, so trimming the
- * current one is safe.
+ * few, every 10 s (a wall makes about 4 a second). The renderer copies `past` into a new array
+ * at each step, so trimming the current one is safe.
  */
 (function () {
   "use strict";

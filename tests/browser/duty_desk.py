@@ -8,9 +8,13 @@ from selenium.webdriver.common.by import By
 from layouts import ids
 from tests.browser.helpers import poll
 
-__all__ = ["ROW", "act", "message"]
+__all__ = ["ROW", "ROW_NAMES", "act", "message"]
 
-ROW = "return document.querySelector('#gw-alert-queue li[data-alert-id=\"' + arguments[0] + '\"]')"
+_ROW = "document.querySelector('#gw-alert-queue li[data-alert-id=\"' + arguments[0] + '\"]')"
+ROW = f"return {_ROW}"  # the alert's row (arguments[0]: its id), or null
+ROW_NAMES = (
+    f"const row = {_ROW}; return !!row && row.textContent.includes(arguments[1])"  # ... and it shows arguments[1]
+)
 
 
 def act(browser: webdriver.Chrome, alert_id: int, button: str) -> None:

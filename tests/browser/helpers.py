@@ -44,3 +44,18 @@ def assert_clean(browser: webdriver.Chrome, base: str) -> None:
     assert set(origins) <= {base}, set(origins)
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == [], severe
+
+
+def on_each_websocket(body: str) -> str:
+    """A script for ``Page.addScriptToEvaluateOnNewDocument``: runs ``body`` (with ``ws`` and ``url`` in
+    scope) for every WebSocket the page opens, before the page's own code sees it."""
+    return f"""
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = function (url, ...rest) {{
+  const ws = new NativeWebSocket(url, ...rest);
+  {body}
+  return ws;
+}};
+window.WebSocket.prototype = NativeWebSocket.prototype;
+Object.assign(window.WebSocket, {{CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3}});
+"""

@@ -43,8 +43,8 @@ from storage.user_repository import UserRepository
 from streams.ingest import append_events
 from tests import databases
 from tests.auth import make_user
-from tests.browser.duty_desk import ROW, act, message
-from tests.browser.helpers import assert_clean, js, poll, sign_in
+from tests.browser.duty_desk import ROW_NAMES, act, message
+from tests.browser.helpers import assert_clean, js, on_each_websocket, poll, sign_in
 from tests.integration.events import alarm_event, inside
 from tests.processes import ROOT, free_port, small_city_env, start, stop, wait_http
 
@@ -64,19 +64,10 @@ new MutationObserver(function (records) {
 }).observe(document.getElementById('gw-alert-queue'), {childList: true, subtree: true});
 """
 # Records every "alerts" Socket.IO frame the page's WebSocket receives, before Dash sees (or merges) any.
-FRAMES = """
-window.__alertFrames = [];
-const NativeWebSocket = window.WebSocket;
-window.WebSocket = function (...args) {
-  const ws = new NativeWebSocket(...args);
-  ws.addEventListener('message', function (e) {
-    if (typeof e.data === 'string' && e.data.startsWith('42["alerts"')) window.__alertFrames.push(e.data);
-  });
-  return ws;
-};
-window.WebSocket.prototype = NativeWebSocket.prototype;
-Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-"""
+FRAMES = "window.__alertFrames = [];" + on_each_websocket(
+    "ws.addEventListener('message', function (e) {"
+    " if (typeof e.data === 'string' && e.data.startsWith('42[\"alerts\"')) window.__alertFrames.push(e.data); });"
+)
 
 
 @dataclass
@@ -220,8 +211,7 @@ def test_an_alarm_reaches_each_web_process_and_one_desk_owns_it(
     desk_a, desk_b = desks
     act(desk_a, id_a, ids.ALERT_ACK)
     message(desk_a, f"#{id_a}")
-    owned = f"const row = ({ROW.removeprefix('return ')}); return !!row && row.textContent.includes('duty_a')"
-    poll(desk_b, owned, str(id_a), timeout=5)
+    poll(desk_b, ROW_NAMES, str(id_a), "duty_a", timeout=5)
     act(desk_b, id_a, ids.ALERT_ACK)
     assert "duty_a" in message(desk_b, "duty_a")
     for desk, url in zip(desks, layout.urls, strict=True):

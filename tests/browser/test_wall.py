@@ -12,7 +12,7 @@ from geo.hierarchy import Level
 from layouts import ids
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.full_city import RunningApp
-from tests.browser.helpers import assert_clean, js, poll, sign_in
+from tests.browser.helpers import assert_clean, js, on_each_websocket, poll, sign_in
 from tests.processes import start, stop, wait_http
 
 pytestmark = pytest.mark.browser
@@ -30,11 +30,7 @@ XMLHttpRequest.prototype.open = function (method, url, ...rest) {
   stamp(url);
   return open.call(this, method, url, ...rest);
 };
-const NativeWebSocket = window.WebSocket;
-window.WebSocket = function (url, ...rest) { stamp(url); return new NativeWebSocket(url, ...rest); };
-window.WebSocket.prototype = NativeWebSocket.prototype;
-Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-"""
+""" + on_each_websocket("stamp(url);")
 RECONNECT_GAP_MAX_S = 3.5  # the page's back-off tops out at 2 s ±50 % (Socket.IO's default: 5 s ±50 %)
 
 
